@@ -1,0 +1,107 @@
+"""influxkit: a fast, safe client for InfluxDB 3 (and 2.x / 1.x), with an in-memory InfluxDB.
+
+Register connections by name and use them from any thread::
+
+    import influxkit
+    influxkit.add_connection("metrics", client="local", database="app")
+    influxkit.write("metrics", "cpu,host=a usage=0.5")
+    rows = influxkit.query_sql("metrics", "SELECT * FROM cpu")
+
+This module only re-exports; ``__all__`` is the public API.
+"""
+
+from influxkit import registry
+from influxkit.clients.base import WriteOutcome
+from influxkit.config import BatchOptions, ConnectionConfig
+from influxkit.connection import Connection
+from influxkit.errors import (
+    AuthError,
+    ConfigError,
+    ConnectionNotFound,
+    DatabaseNotFound,
+    InfluxError,
+    InvalidRecord,
+    LineError,
+    MissingDependency,
+    PartialWriteError,
+    QueryError,
+    ServerError,
+    TransportError,
+    UnsupportedOperation,
+    WriteError,
+)
+from influxkit.facade import (
+    add_connection,
+    add_connections_from_toml,
+    connect,
+    connect_from_env,
+    create_bucket,
+    create_database,
+    create_token,
+    delete_bucket,
+    delete_database,
+    delete_token,
+    execute_sql,
+    flush,
+    health,
+    list_buckets,
+    list_databases,
+    query_flux,
+    query_influxql,
+    query_sql,
+    query_sql_stream,
+    remove_connection,
+    stats,
+    write,
+)
+from influxkit.lineprotocol.model import UInt
+from influxkit.point import Point
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthError",
+    "BatchOptions",
+    "ConfigError",
+    "Connection",
+    "ConnectionConfig",
+    "ConnectionNotFound",
+    "DatabaseNotFound",
+    "InfluxError",
+    "InvalidRecord",
+    "LineError",
+    "MissingDependency",
+    "PartialWriteError",
+    "Point",
+    "QueryError",
+    "ServerError",
+    "TransportError",
+    "UInt",
+    "UnsupportedOperation",
+    "WriteError",
+    "WriteOutcome",
+    "__version__",
+    "add_connection",
+    "add_connections_from_toml",
+    "connect",
+    "connect_from_env",
+    "create_bucket",
+    "create_database",
+    "create_token",
+    "delete_bucket",
+    "delete_database",
+    "delete_token",
+    "execute_sql",
+    "flush",
+    "health",
+    "list_buckets",
+    "list_databases",
+    "query_flux",
+    "query_influxql",
+    "query_sql",
+    "query_sql_stream",
+    "registry",
+    "remove_connection",
+    "stats",
+    "write",
+]

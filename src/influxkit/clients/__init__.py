@@ -1,0 +1,1 @@
+"""The clients behind a connection: ``http`` for real servers, ``local`` in memory."""

@@ -1,0 +1,113 @@
+"""The client contract: what every backend (``http``, ``local``) does for a Connection.
+
+A :class:`Connection` checks the profile, encodes the records and resolves the
+database; the client only talks to its server (or engine).  Queries take a
+``format`` so each client can build the requested shape in its fastest way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from influxkit.clients.profiles import Profile
+
+__all__ = ["Client", "Format", "StreamFormat", "WriteOutcome"]
+
+Format = Literal["rows", "arrow", "pandas", "polars"]
+StreamFormat = Literal["rows", "arrow"]
+Params = Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    """What a successful write did: how many lines the server accepted, in how many requests."""
+
+    lines: int
+    requests: int = 1
+    bytes_sent: int = 0
+
+
+class Client(Protocol):
+    """One backend of a connection.  Every method may raise only :class:`InfluxError`."""
+
+    profile: Profile
+
+    def start(self) -> None:
+        """Acquire resources (an HTTP pool, an engine). Called once by the connection."""
+
+    def close(self) -> None:
+        """Release everything :meth:`start` acquired. Called once."""
+
+    def write(
+        self,
+        body: bytes,
+        *,
+        database: str,
+        precision: str,
+        accept_partial: bool,
+        no_sync: bool,
+    ) -> WriteOutcome:
+        """Write line protocol ``body`` (timestamps in ``precision``).
+
+        Raises :class:`PartialWriteError` when some lines were rejected (the rest landed),
+        :class:`WriteError` when nothing landed.
+        """
+        ...
+
+    def query_sql(self, sql: str, *, database: str, params: Params, format: Format) -> Any:
+        """Run one SQL statement; the result in ``format``."""
+        ...
+
+    def query_sql_stream(
+        self, sql: str, *, database: str, params: Params, format: StreamFormat
+    ) -> Iterator[Any]:
+        """Run one SQL statement; yield rows (dicts) or Arrow record batches as they come."""
+        ...
+
+    def execute_sql(self, sql: str, *, database: str, params: Params) -> int:
+        """Run a statement for its effect; the number of rows it affected."""
+        ...
+
+    def query_influxql(
+        self, query: str, *, database: str | None, params: Params, format: Format
+    ) -> Any:
+        """Run one InfluxQL statement; rows carry the ``iox::measurement`` column."""
+        ...
+
+    def query_flux(self, query: str, *, org: str | None) -> list[dict[str, Any]]:
+        """Run a Flux query; the rows of every table."""
+        ...
+
+    def create_database(self, name: str, *, retention_period: str | None = None) -> None:
+        """Create a database; a name that exists raises :class:`ServerError` (409)."""
+
+    def list_databases(self) -> list[str]:
+        """Names of the databases, sorted."""
+        ...
+
+    def delete_database(self, name: str) -> None:
+        """Delete a database; an unknown name raises :class:`DatabaseNotFound`."""
+
+    def create_bucket(self, name: str, *, org: str | None, retention_seconds: int | None) -> None:
+        """Create a v2 bucket."""
+
+    def list_buckets(self, *, org: str | None) -> list[str]:
+        """Names of the v2 buckets."""
+        ...
+
+    def delete_bucket(self, name: str, *, org: str | None) -> None:
+        """Delete a v2 bucket."""
+
+    def create_token(self, name: str | None, **options: Any) -> dict[str, Any]:
+        """Create an admin token (``name=None``: the operator token); the server's answer."""
+        ...
+
+    def delete_token(self, name: str) -> None:
+        """Delete a named token."""
+
+    def health(self) -> dict[str, Any]:
+        """At least ``status`` (``"pass"`` or ``"fail"``) and ``version``."""
+        ...

@@ -1,0 +1,362 @@
+"""``LocalClient``: an in-memory InfluxDB 3 behind the client contract (``client="local"``).
+
+Writes go through the strict line protocol parser and InfluxDB 3's schema-on-write
+rules into per-measurement tables; queries run in Apache DataFusion over an Arrow
+snapshot, with InfluxDB's own SQL functions; errors are the server's, with its
+status codes.  Each instance is a separate server: nothing is shared between two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from influxkit.clients.base import WriteOutcome
+from influxkit.clients.local.storage import Database
+from influxkit.clients.local.writes import Staging, check_lines, commit, raise_for_errors
+from influxkit.errors import (
+    DatabaseNotFound,
+    ServerError,
+    UnsupportedOperation,
+    WriteError,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from influxkit.clients.base import Format, StreamFormat
+    from influxkit.clients.profiles import Profile
+
+__all__ = ["LocalClient", "validate_db_name"]
+
+_MAX_DB_NAME = 511
+
+
+def validate_db_name(name: str) -> str | None:
+    """The server's complaint about a database name, or ``None`` if it is valid.
+
+    InfluxDB 3's ``validate_db_name``: 1..=511 bytes, an ASCII letter or digit first,
+    then letters, digits, ``_`` and ``-``; one ``/`` may separate a retention policy,
+    not at the end.
+    """
+    if not name:
+        return "db name cannot be empty"
+    if len(name.encode("utf-8", "surrogatepass")) > _MAX_DB_NAME:
+        return f"db name too long: max {_MAX_DB_NAME}"
+    rp_error = (
+        "db name with invalid retention policy, if providing a retention policy name, "
+        "must be of form '<db_name>/<rp_name>'"
+    )
+    invalid = (
+        "invalid character in database or rp name: must be ASCII, containing only "
+        "letters, numbers, underscores, or hyphens"
+    )
+    separator = False
+    for i, char in enumerate(name):
+        if not char.isascii():
+            return invalid
+        if i == 0:
+            if not char.isalnum():
+                return "db name did not start with a number or letter"
+            continue
+        if char == "/":
+            if separator:
+                return rp_error
+            separator = True
+        elif not (char.isalnum() or char in "_-"):
+            return invalid
+    if name.endswith("/"):
+        return rp_error
+    return None
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("influxkit")
+    except Exception:  # not installed as a distribution
+        return "local"
+
+
+class LocalClient:
+    """An in-memory InfluxDB that answers as the real server of ``profile`` does.
+
+    Args:
+        profile: the kind of server to be (``v3_core`` ...): its limits, whether a
+            write creates a missing database, whether unsigned integers exist.
+        databases: databases that exist from the start.
+
+    Every instance has its own storage.  Writes and administration take one lock;
+    queries copy an immutable Arrow snapshot under it and run outside it, so they
+    always see a consistent state.
+
+    Example:
+        >>> from influxkit.clients.profiles import get_profile
+        >>> engine = LocalClient(get_profile("v3_core"), databases=["db"])
+        >>> engine.write(b"cpu,host=a usage=0.5 1", database="db", precision="ns",
+        ...              accept_partial=True, no_sync=False).lines
+        1
+        >>> engine.query_sql("SELECT host, usage FROM cpu", database="db", params=None,
+        ...                  format="rows")
+        [{'host': 'a', 'usage': 0.5}]
+    """
+
+    def __init__(self, profile: Profile, databases: Iterable[str] = ()) -> None:
+        self.profile = profile
+        self._lock = threading.RLock()
+        self._databases: dict[str, Database] = {}
+        self._tokens: dict[str, dict[str, Any]] = {}
+        for name in databases:
+            if name not in self._databases:
+                self.create_database(name)
+
+    def __repr__(self) -> str:
+        return f"<LocalClient profile={self.profile.name} databases={self.list_databases()}>"
+
+    @property
+    def _is_v3(self) -> bool:
+        return self.profile.name.startswith("v3")
+
+    def start(self) -> None:
+        """Nothing to acquire: the engine lives in this object."""
+
+    def close(self) -> None:
+        """Nothing to release; the data stays readable until the object is dropped."""
+
+    # -- writes ------------------------------------------------------------------
+
+    def write(
+        self,
+        body: bytes,
+        *,
+        database: str,
+        precision: str,
+        accept_partial: bool,
+        no_sync: bool,
+    ) -> WriteOutcome:
+        """Write line protocol as InfluxDB 3's ``/api/v3/write_lp`` does.
+
+        Raises:
+            PartialWriteError: some lines were rejected (400, 422 for a limit); the
+                valid ones were written.  Also when every line was rejected.
+            WriteError: ``accept_partial=False`` and a line was rejected (nothing
+                written); an empty body; a bad database name; the database limit (422).
+            DatabaseNotFound: the database does not exist on a profile that does not
+                create it on write (1.x / 2.x).
+        """
+        from influxkit.lineprotocol.parse import parse
+        from influxkit.lineprotocol.precision import now_ns, to_nanos
+
+        del no_sync  # the engine has no write-ahead log to skip waiting for
+        parsed = parse(body)
+        if not parsed.lines and not parsed.errors:
+            raise WriteError(
+                "incoming write was empty", status=400, body="incoming write was empty"
+            )
+        default_time = now_ns(precision)
+        first_bad = min((e.line_number for e in parsed.errors), default=None)
+        with self._lock:
+            db, is_new = self._database_for_write(database)
+            staging = Staging(db, sum(len(d.tables) for d in self._databases.values()))
+            accepted, errors = check_lines(
+                staging,
+                parsed.lines,
+                profile=self.profile,
+                precision=precision,
+                default_time=default_time,
+                to_nanos=to_nanos,
+                stop_before=None if accept_partial else (first_bad or sys.maxsize),
+            )
+            if accept_partial:
+                errors = sorted([*parsed.errors, *errors], key=lambda e: e.line_number)
+            else:
+                if parsed.errors:
+                    errors.append(min(parsed.errors, key=lambda e: e.line_number))
+                errors = sorted(errors, key=lambda e: e.line_number)[:1]
+                if errors:
+                    raise_for_errors(errors, accept_partial=False)
+            if is_new:
+                self._databases[db.name] = db
+            commit(staging, accepted)
+        raise_for_errors(errors, accept_partial=True)
+        return WriteOutcome(lines=len(accepted), bytes_sent=len(body))
+
+    def _database_for_write(self, name: str) -> tuple[Database, bool]:
+        db = self._databases.get(name)
+        if db is not None:
+            return db, False
+        if not self.profile.auto_create_database:
+            message = f'database not found: "{name}"'
+            raise DatabaseNotFound(message, status=404, body={"error": message})
+        if self._is_v3:
+            problem = validate_db_name(name)
+            if problem is not None:
+                raise WriteError(problem, status=400, body={"error": problem})
+        self._check_db_limit(WriteError)
+        return Database(name), True
+
+    def _check_db_limit(self, error: type[ServerError]) -> None:
+        limit = self.profile.max_databases
+        if limit is not None and len(self._databases) >= limit:
+            message = f"Adding a new database would exceed limit of {limit} databases"
+            raise error(message, status=422, body={"error": message})
+
+    # -- queries -----------------------------------------------------------------
+
+    def _snapshot(self, database: str) -> dict[str, pa.Table]:
+        with self._lock:
+            db = self._databases.get(database)
+            if db is None:
+                message = f"query error: database not found: {database}"
+                raise DatabaseNotFound(message, status=404, body={"error": message})
+            return db.snapshot()
+
+    def query_sql(
+        self, sql: str, *, database: str, params: Mapping[str, Any] | None, format: Format
+    ) -> Any:
+        """Run one SQL statement in DataFusion; the result converted to ``format``."""
+        from influxkit.clients.local.sql import run_query
+        from influxkit.results import convert
+
+        table = run_query(self._snapshot(database), sql, params, allow_dml=self.profile.sql_dml)
+        return convert(table, format)
+
+    def query_sql_stream(
+        self,
+        sql: str,
+        *,
+        database: str,
+        params: Mapping[str, Any] | None,
+        format: StreamFormat,
+    ) -> Iterator[Any]:
+        """Plan now, then yield rows (``"rows"``) or record batches (``"arrow"``) as read."""
+        from influxkit.clients.local.sql import stream_query
+        from influxkit.results import batch_to_rows
+
+        batches = stream_query(
+            self._snapshot(database), sql, params, allow_dml=self.profile.sql_dml
+        )
+        if format == "arrow":
+            return batches
+        return (row for batch in batches for row in batch_to_rows(batch))
+
+    def execute_sql(self, sql: str, *, database: str, params: Mapping[str, Any] | None) -> int:
+        """Refused on InfluxDB 3 (no DML / DDL); elsewhere the rows DataFusion reports."""
+        from influxkit.clients.local.sql import statement
+
+        return statement(self._snapshot(database), sql, params, allow_dml=self.profile.sql_dml)
+
+    def query_influxql(
+        self, query: str, *, database: str | None, params: Mapping[str, Any] | None, format: Format
+    ) -> Any:
+        """Not in the local engine yet."""
+        raise self._not_yet("query_influxql")
+
+    def query_flux(self, query: str, *, org: str | None) -> list[dict[str, Any]]:
+        """Not in the local engine yet."""
+        raise self._not_yet("query_flux")
+
+    @staticmethod
+    def _not_yet(operation: str) -> UnsupportedOperation:
+        return UnsupportedOperation(
+            f"{operation}() is not available in the local engine yet (it answers SQL "
+            "only); use query_sql(), or a real server for this",
+            operation=operation,
+        )
+
+    # -- administration ----------------------------------------------------------
+
+    def create_database(self, name: str, *, retention_period: str | None = None) -> None:
+        """Create a database: 409 if it exists, 400 for a bad name (v3), 422 at the limit."""
+        if self._is_v3:
+            problem = validate_db_name(name)
+            if problem is not None:
+                raise ServerError(problem, status=400, body={"error": problem})
+        with self._lock:
+            if name in self._databases:
+                message = "attempted to create a resource that already exists"
+                raise ServerError(message, status=409, body=message)
+            self._check_db_limit(ServerError)
+            self._databases[name] = Database(name, retention_period)
+
+    def list_databases(self) -> list[str]:
+        """The databases, sorted.
+
+        A v3 server's ``GET /api/v3/configure/database`` also lists its own
+        ``_internal`` database; this list leaves it out (it holds the server's system
+        tables, not user data, and does not count toward the database limit).
+        """
+        with self._lock:
+            return sorted(self._databases)
+
+    def delete_database(self, name: str) -> None:
+        """Delete a database and its data; 404 if there is none."""
+        with self._lock:
+            if self._is_v3 and name == "_internal":
+                raise ServerError("cannot delete internal db", status=500, retryable=False)
+            if self._databases.pop(name, None) is None:
+                message = f"the requested resource was not found: {name}"
+                raise DatabaseNotFound(message, status=404, body=message)
+
+    def create_bucket(self, name: str, *, org: str | None, retention_seconds: int | None) -> None:
+        """Not in the local engine yet."""
+        raise self._not_yet("create_bucket")
+
+    def list_buckets(self, *, org: str | None) -> list[str]:
+        """Not in the local engine yet."""
+        raise self._not_yet("list_buckets")
+
+    def delete_bucket(self, name: str, *, org: str | None) -> None:
+        """Not in the local engine yet."""
+        raise self._not_yet("delete_bucket")
+
+    def create_token(self, name: str | None, **options: Any) -> dict[str, Any]:
+        """An admin token shaped as the server answers (``name=None``: the operator token).
+
+        The engine does not check tokens; this exists so code that provisions tokens
+        runs against it.  A second token of one name is a 409, as on the server.
+        """
+        token_name = name or "_admin"
+        with self._lock:
+            if token_name in self._tokens:
+                message = f"token name already exists, {token_name}"
+                raise ServerError(message, status=409, body={"error": message})
+            token = "apiv3_" + secrets.token_urlsafe(64)
+            expiry = options.get("expiry_secs")
+            now = datetime.now(UTC)
+            answer = {
+                "id": len(self._tokens),
+                "name": token_name,
+                "token": token,
+                "hash": hashlib.sha512(token.encode()).hexdigest(),
+                "created_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "expiry": None
+                if expiry is None
+                else datetime.fromtimestamp(now.timestamp() + expiry, UTC).isoformat(),
+            }
+            self._tokens[token_name] = {k: v for k, v in answer.items() if k != "token"}
+            return answer
+
+    def delete_token(self, name: str) -> None:
+        """Delete a named token: 405 for the operator token, 404 for an unknown name."""
+        with self._lock:
+            if name == "_admin":
+                raise ServerError("cannot delete operator token", status=405)
+            if self._tokens.pop(name, None) is None:
+                message = f"the requested resource was not found: {name}"
+                raise ServerError(message, status=404, body=message)
+
+    def health(self) -> dict[str, Any]:
+        """Always healthy: the engine is this object."""
+        return {
+            "status": "pass",
+            "version": _version(),
+            "product": self.profile.product,
+            "message": "ready for queries and writes",
+        }

@@ -1,0 +1,269 @@
+"""Connection and batch options: frozen, validated once, secrets masked.
+
+Every source (keyword options, a URL, environment variables, a TOML file) ends in
+:meth:`ConnectionConfig.from_options`, so one validation gives one set of messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from influxkit.clients.profiles import PROFILES
+from influxkit.errors import ConfigError
+
+__all__ = ["BatchOptions", "ConnectionConfig"]
+
+ApiVersion = Literal["v3", "v2", "v1"]
+ClientKind = Literal["http", "local"]
+
+_DEFAULT_PORTS = {"v3": 8181, "v2": 8086, "v1": 8086}
+_DEFAULT_PROFILES = {"v3": "v3_core", "v2": "v2", "v1": "v1"}
+_PRECISIONS = ("auto", "ns", "us", "ms", "s")
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    if not close:
+        # "default_database" is far from "database" by ratio but contains it.
+        close = [k for k in known if k in name or name in k][:1]
+    return f"; did you mean {close[0]!r}?" if close else f"; known options: {', '.join(known)}"
+
+
+def _bad(option: str, value: Any, fix: str) -> ConfigError:
+    shown = "[secure]" if option in _SECRETS else repr(value)
+    return ConfigError(f"invalid {option}={shown}: {fix}")
+
+
+_SECRETS = frozenset({"token", "password"})
+
+
+def _number(option: str, value: Any, *, minimum: float, integer: bool = False) -> Any:
+    kind = int if integer else (int, float)
+    if isinstance(value, str):
+        try:
+            value = int(value) if integer else float(value)
+        except ValueError:
+            raise _bad(option, value, "expected a number") from None
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise _bad(option, value, f"expected {'an integer' if integer else 'a number'}")
+    if value < minimum:
+        raise _bad(option, value, f"must be >= {minimum}")
+    return value
+
+
+def _flag(option: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {
+        "true",
+        "1",
+        "yes",
+        "on",
+        "false",
+        "0",
+        "no",
+        "off",
+    }:
+        return value.lower() in {"true", "1", "yes", "on"}
+    raise _bad(option, value, "expected true or false")
+
+
+def _choice(option: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise _bad(option, value, f"expected one of {', '.join(choices)}")
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOptions:
+    """How a connection's background writer batches, retries and bounds memory.
+
+    Example:
+        >>> BatchOptions(size=1000).flush_interval
+        1.0
+    """
+
+    size: int = 5000
+    flush_interval: float = 1.0
+    jitter: float = 0.0
+    max_retries: int = 5
+    max_retry_time: float = 180.0
+    retry_interval: float = 1.0
+    max_buffer_points: int = 1_000_000
+    overflow: Literal["block", "raise"] = "block"
+    block_timeout: float = 30.0
+    spool_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        _number("batch.size", self.size, minimum=1, integer=True)
+        _number("batch.flush_interval", self.flush_interval, minimum=0.001)
+        _number("batch.jitter", self.jitter, minimum=0)
+        _number("batch.max_retries", self.max_retries, minimum=0, integer=True)
+        _number("batch.max_retry_time", self.max_retry_time, minimum=0)
+        _number("batch.retry_interval", self.retry_interval, minimum=0)
+        _number("batch.max_buffer_points", self.max_buffer_points, minimum=1, integer=True)
+        _choice("batch.overflow", self.overflow, ("block", "raise"))
+        _number("batch.block_timeout", self.block_timeout, minimum=0)
+        if self.max_buffer_points < self.size:
+            raise _bad(
+                "batch.max_buffer_points",
+                self.max_buffer_points,
+                f"must be at least batch.size ({self.size})",
+            )
+
+    @classmethod
+    def from_value(cls, value: Any) -> BatchOptions | None:
+        """``None``, a :class:`BatchOptions`, ``True`` (defaults) or a dict of options."""
+        if value is None or value is False:
+            return None
+        if value is True:
+            return cls()
+        if isinstance(value, BatchOptions):
+            return value
+        if isinstance(value, dict):
+            known = [f.name for f in dataclasses.fields(cls)]
+            for key in value:
+                if key not in known:
+                    raise ConfigError(f"unknown batch option {key!r}{_suggest(key, known)}")
+            return cls(**value)
+        raise _bad("batch", value, "expected a dict of batch options or influxkit.BatchOptions")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionConfig:
+    """Everything a connection needs to know, validated at creation.
+
+    The token and password are kept out of ``repr``/``str`` (shown as ``[secure]``).
+
+    Example:
+        >>> cfg = ConnectionConfig.from_options(host="db.example", token="s3cret", database="app")
+        >>> cfg.base_url
+        'http://db.example:8181'
+        >>> "s3cret" in repr(cfg)
+        False
+    """
+
+    name: str | None = None
+    host: str = "localhost"
+    port: int | None = None
+    scheme: Literal["http", "https"] = "http"
+    path_prefix: str = ""
+    token: str | None = field(default=None, repr=False)
+    auth_scheme: Literal["Bearer", "Token"] | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    database: str | None = None
+    org: str | None = None
+    api_version: ApiVersion = "v3"
+    client: ClientKind = "http"
+    profile: str | None = None
+    timeout: float = 10.0
+    connect_timeout: float = 5.0
+    pool_size: int = 10
+    verify_ssl: bool = True
+    ca_file: str | None = None
+    http2: bool = False
+    gzip_threshold: int = 1024
+    precision: str = "ns"
+    accept_partial: bool = True
+    no_sync: bool = False
+    databases: tuple[str, ...] = ()
+    batch: BatchOptions | None = None
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in _SECRETS:
+                if value is not None:
+                    shown.append(f"{f.name}='[secure]'")
+                continue
+            if value != f.default:
+                shown.append(f"{f.name}={value!r}")
+        return f"ConnectionConfig({', '.join(shown)})"
+
+    __str__ = __repr__
+
+    @property
+    def base_url(self) -> str:
+        """``scheme://host:port[/prefix]`` (no credentials)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}{self.path_prefix}"
+
+    @classmethod
+    def option_names(cls) -> list[str]:
+        """Every option :meth:`from_options` accepts."""
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_options(cls, **options: Any) -> ConnectionConfig:
+        """Validate ``options`` and fill the defaults that depend on others.
+
+        Raises:
+            ConfigError: an unknown option (with a did-you-mean) or a bad value
+                (naming the option, the value and the fix).
+        """
+        known = cls.option_names()
+        for key in options:
+            if key not in known:
+                raise ConfigError(f"unknown option {key!r}{_suggest(key, known)}")
+        opts = {k: v for k, v in options.items() if v is not None}
+        if "client" not in opts and os.environ.get("INFLUXKIT_CLIENT"):
+            opts["client"] = os.environ["INFLUXKIT_CLIENT"]
+        return cls(**_validate(opts))
+
+
+def _validate(o: dict[str, Any]) -> dict[str, Any]:
+    if "api_version" not in o and o.get("profile") in PROFILES:
+        o["api_version"] = "v3" if o["profile"].startswith("v3") else o["profile"]
+    api = _choice("api_version", o.get("api_version", "v3"), ("v3", "v2", "v1"))
+    o["api_version"] = api
+    o["client"] = _choice("client", o.get("client", "http"), ("http", "local"))
+    o["scheme"] = _choice("scheme", o.get("scheme", "http"), ("http", "https"))
+    host = o.get("host", "localhost")
+    if not isinstance(host, str) or not host or "/" in host or " " in host:
+        raise _bad("host", host, "expected a host name or IP address, e.g. 'localhost'")
+    o["port"] = _number("port", o.get("port", _DEFAULT_PORTS[api]), minimum=1, integer=True)
+    if o["port"] > 65535:
+        raise _bad("port", o["port"], "must be <= 65535")
+    prefix = o.get("path_prefix", "")
+    if not isinstance(prefix, str):
+        raise _bad("path_prefix", prefix, "expected a URL path such as '/influx'")
+    prefix = prefix.rstrip("/")
+    o["path_prefix"] = "/" + prefix.lstrip("/") if prefix else ""
+    for name in ("token", "password", "username", "database", "org", "ca_file", "name"):
+        if name in o and not isinstance(o[name], str):
+            raise _bad(name, o[name], "expected a string")
+    if "database" in o and not o["database"]:
+        raise _bad("database", o["database"], "expected a non-empty database name")
+    default_scheme = "Token" if api == "v2" else "Bearer"
+    o["auth_scheme"] = _choice(
+        "auth_scheme", o.get("auth_scheme", default_scheme), ("Bearer", "Token")
+    )
+    profile = o.get("profile", _DEFAULT_PROFILES[api])
+    o["profile"] = _choice("profile", profile, tuple(PROFILES))
+    for name, minimum in (("timeout", 0.001), ("connect_timeout", 0.001)):
+        if name in o:
+            o[name] = _number(name, o[name], minimum=minimum)
+    for name, minimum in (("pool_size", 1), ("gzip_threshold", 0)):
+        if name in o:
+            o[name] = _number(name, o[name], minimum=minimum, integer=True)
+    for name in ("verify_ssl", "http2", "accept_partial", "no_sync"):
+        if name in o:
+            o[name] = _flag(name, o[name])
+    if "precision" in o:
+        o["precision"] = _choice("precision", o["precision"], _PRECISIONS)
+    if o.get("ca_file") and not os.path.isfile(o["ca_file"]):
+        raise _bad("ca_file", o["ca_file"], "no such file: give the path of a PEM bundle")
+    dbs = o.get("databases", ())
+    if isinstance(dbs, str):
+        dbs = tuple(d.strip() for d in dbs.split(",") if d.strip())
+    if not all(isinstance(d, str) and d for d in dbs):
+        raise _bad("databases", dbs, "expected a list of database names")
+    o["databases"] = tuple(dbs)
+    o["batch"] = BatchOptions.from_value(o.get("batch"))
+    return o

@@ -1,0 +1,374 @@
+"""Connection: one configured InfluxDB, its client, its counters; open/close lifecycle.
+
+A connection checks each operation against its profile before anything is sent,
+encodes records to line protocol, resolves the database, and counts what it did.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from influxkit.clients.profiles import get_profile
+from influxkit.config import ConnectionConfig
+from influxkit.errors import ConfigError, InfluxError
+
+if TYPE_CHECKING:
+    from influxkit.clients.base import Client, Format, StreamFormat, WriteOutcome
+    from influxkit.clients.profiles import Profile
+
+__all__ = ["Connection"]
+
+_FORMATS = ("rows", "arrow", "pandas", "polars")
+
+
+def _make_client(config: ConnectionConfig, profile: Profile) -> Client:
+    if config.client == "local":
+        from influxkit.clients.local.client import LocalClient
+
+        # The connection's own database exists from the start, as one would create
+        # it on a real server before pointing an application at it.
+        own = (config.database,) if config.database else ()
+        dbs = tuple(dict.fromkeys((*config.databases, *own)))
+        return LocalClient(profile, databases=dbs)
+    from influxkit.clients.http import HttpClient
+
+    return HttpClient(config, profile)
+
+
+class _Stats:
+    """Counters of one connection; updated under a lock, read as a dict."""
+
+    KEYS = (
+        "writes",
+        "lines_written",
+        "bytes_written",
+        "write_errors",
+        "queries",
+        "query_errors",
+    )
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values = dict.fromkeys(self.KEYS, 0)
+        self._last_error: tuple[str, float] | None = None
+
+    def add(self, **deltas: int) -> None:
+        with self._lock:
+            for key, delta in deltas.items():
+                self._values[key] += delta
+
+    def error(self, key: str, exc: BaseException) -> None:
+        with self._lock:
+            self._values[key] += 1
+            self._last_error = (f"{type(exc).__name__}: {exc}", time.time())
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            out: dict[str, Any] = dict(self._values)
+            out["last_error"] = self._last_error[0] if self._last_error else None
+            out["last_error_time"] = self._last_error[1] if self._last_error else None
+        return out
+
+
+class Connection:
+    """One InfluxDB (a real server over HTTP, or the local in-memory engine).
+
+    Create it with :func:`influxkit.connect` (unregistered) or
+    :func:`influxkit.add_connection` (registered by name).  Use it as a context
+    manager or call :meth:`close`; ``close()`` may be called more than once.
+
+    Example:
+        >>> import influxkit
+        >>> with influxkit.connect(client="local", database="db") as conn:
+        ...     _ = conn.write("cpu,host=a usage=0.5 1700000000000000000")
+        ...     conn.query_sql("SELECT host, usage FROM cpu")
+        [{'host': 'a', 'usage': 0.5}]
+    """
+
+    def __init__(self, config: ConnectionConfig) -> None:
+        if config.batch is not None:
+            raise ConfigError(
+                "batch= (the background batch writer) is not available in this version "
+                "of influxkit; write synchronously for now"
+            )
+        self.config = config
+        self.profile: Profile = get_profile(config.profile or "v3_core")
+        self._stats = _Stats()
+        self._closed = False
+        self._close_lock = threading.Lock()
+        self._client: Client = _make_client(config, self.profile)
+        self._client.start()
+
+    @property
+    def name(self) -> str | None:
+        """The name it is registered under (``None`` for an unregistered connection)."""
+        return self.config.name
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run."""
+        return self._closed
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        where = "local" if self.config.client == "local" else self.config.base_url
+        name = f"{self.name!r} " if self.name else ""
+        return f"<Connection {name}{where} profile={self.profile.name} {state}>"
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_closed", True) is False:
+            warnings.warn(
+                f"{self!r} was never closed; call close() or use it as a context manager",
+                ResourceWarning,
+                stacklevel=1,
+            )
+
+    def close(self) -> None:
+        """Flush what is pending, then release the client. Safe to call twice."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._client.close()
+
+    # -- helpers -------------------------------------------------------------
+
+    def _check(self, operation: str) -> None:
+        if self._closed:
+            raise InfluxError(
+                f"{self!r} is closed; open a new connection",
+                operation=operation,
+                connection=self.name,
+            )
+        self.profile.check(operation)
+
+    def _database(self, database: str | None, operation: str) -> str:
+        db = database or self.config.database
+        if not db:
+            raise ConfigError(
+                f"{operation}() needs a database: pass database=... or set database= on "
+                "the connection",
+                operation=operation,
+                connection=self.name,
+            )
+        return db
+
+    def _tag(self, exc: InfluxError, operation: str) -> InfluxError:
+        if exc.operation is None:
+            exc.operation = operation
+        if exc.connection is None:
+            exc.connection = self.name
+        return exc
+
+    # -- writes --------------------------------------------------------------
+
+    def write(
+        self,
+        records: Any,
+        *,
+        database: str | None = None,
+        precision: str | None = None,
+        accept_partial: bool | None = None,
+        no_sync: bool | None = None,
+    ) -> WriteOutcome:
+        """Write line protocol (``str``/``bytes``), Points, dicts, or a list of them.
+
+        ``precision`` is the unit of integer timestamps (``ns`` default; ``auto`` on v3).
+        With ``accept_partial`` (the default) valid lines land and a
+        :class:`PartialWriteError` lists the rejected ones.
+        """
+        from influxkit.lineprotocol.encode import encode
+        from influxkit.lineprotocol.precision import normalize_precision
+
+        self._check("write")
+        db = self._database(database, "write")
+        prec = normalize_precision(precision or self.config.precision)
+        body = encode(records, precision=prec if prec != "auto" else "ns")
+        try:
+            outcome = self._client.write(
+                body,
+                database=db,
+                precision=prec,
+                accept_partial=self.config.accept_partial
+                if accept_partial is None
+                else accept_partial,
+                no_sync=self.config.no_sync if no_sync is None else no_sync,
+            )
+        except InfluxError as exc:
+            self._stats.error("write_errors", exc)
+            raise self._tag(exc, "write") from None
+        self._stats.add(writes=1, lines_written=outcome.lines, bytes_written=len(body))
+        return outcome
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until everything written before the call is delivered (no-op unbatched)."""
+        self._check("write")
+
+    # -- queries -------------------------------------------------------------
+
+    def _query(self, operation: str, run: Any) -> Any:
+        try:
+            result = run()
+        except InfluxError as exc:
+            self._stats.error("query_errors", exc)
+            raise self._tag(exc, operation) from None
+        self._stats.add(queries=1)
+        return result
+
+    @staticmethod
+    def _format(format: str, allowed: tuple[str, ...] = _FORMATS) -> None:
+        if format not in allowed:
+            raise ConfigError(f"invalid format={format!r}: expected one of {', '.join(allowed)}")
+
+    def query_sql(
+        self,
+        sql: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        database: str | None = None,
+        format: Format = "rows",
+    ) -> Any:
+        """Run one SQL statement; ``$name`` placeholders are bound from ``params``.
+
+        Returns a list of dicts by default (``time`` as an aware UTC datetime), or a
+        ``pyarrow.Table`` / pandas / polars DataFrame with ``format=``.
+        """
+        self._check("query_sql")
+        self._format(format)
+        db = self._database(database, "query_sql")
+        return self._query(
+            "query_sql",
+            lambda: self._client.query_sql(sql, database=db, params=params, format=format),
+        )
+
+    def query_sql_stream(
+        self,
+        sql: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        database: str | None = None,
+        format: StreamFormat = "rows",
+    ) -> Iterator[Any]:
+        """Like :meth:`query_sql` but yields rows (or Arrow record batches) as they come."""
+        self._check("query_sql_stream")
+        self._format(format, ("rows", "arrow"))
+        db = self._database(database, "query_sql_stream")
+        it = self._query(
+            "query_sql_stream",
+            lambda: self._client.query_sql_stream(sql, database=db, params=params, format=format),
+        )
+        return self._guard_stream(it)
+
+    def _guard_stream(self, it: Iterator[Any]) -> Iterator[Any]:
+        try:
+            yield from it
+        except InfluxError as exc:
+            self._stats.error("query_errors", exc)
+            raise self._tag(exc, "query_sql_stream") from None
+
+    def execute_sql(
+        self, sql: str, *, params: Mapping[str, Any] | None = None, database: str | None = None
+    ) -> int:
+        """Run a statement for its effect; rows affected (InfluxDB 3 refuses DML and DDL)."""
+        self._check("execute_sql")
+        db = self._database(database, "execute_sql")
+        return self._query(
+            "execute_sql", lambda: self._client.execute_sql(sql, database=db, params=params)
+        )
+
+    def query_influxql(
+        self,
+        query: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        database: str | None = None,
+        format: Format = "rows",
+    ) -> Any:
+        """Run one InfluxQL statement; rows carry an ``iox::measurement`` column."""
+        self._check("query_influxql")
+        self._format(format)
+        db = database or self.config.database
+        return self._query(
+            "query_influxql",
+            lambda: self._client.query_influxql(query, database=db, params=params, format=format),
+        )
+
+    def query_flux(self, query: str, *, org: str | None = None) -> list[dict[str, Any]]:
+        """Run a Flux query (InfluxDB 2.x); the rows of every table."""
+        self._check("query_flux")
+        return self._query(
+            "query_flux", lambda: self._client.query_flux(query, org=org or self.config.org)
+        )
+
+    # -- administration ------------------------------------------------------
+
+    def _admin(self, operation: str, call: Any) -> Any:
+        self._check(operation)
+        try:
+            return call()
+        except InfluxError as exc:
+            raise self._tag(exc, operation) from None
+
+    def create_database(self, name: str, *, retention_period: str | None = None) -> None:
+        """Create a database (409 :class:`ServerError` if it exists)."""
+        self._admin(
+            "create_database",
+            lambda: self._client.create_database(name, retention_period=retention_period),
+        )
+
+    def list_databases(self) -> list[str]:
+        """The databases' names, sorted."""
+        return self._admin("list_databases", self._client.list_databases)
+
+    def delete_database(self, name: str) -> None:
+        """Delete a database (:class:`DatabaseNotFound` if there is none)."""
+        self._admin("delete_database", lambda: self._client.delete_database(name))
+
+    def create_bucket(
+        self, name: str, *, org: str | None = None, retention_seconds: int | None = None
+    ) -> None:
+        """Create an InfluxDB 2.x bucket."""
+        self._admin(
+            "create_bucket",
+            lambda: self._client.create_bucket(
+                name, org=org or self.config.org, retention_seconds=retention_seconds
+            ),
+        )
+
+    def list_buckets(self, *, org: str | None = None) -> list[str]:
+        """The InfluxDB 2.x buckets' names."""
+        return self._admin(
+            "list_buckets", lambda: self._client.list_buckets(org=org or self.config.org)
+        )
+
+    def delete_bucket(self, name: str, *, org: str | None = None) -> None:
+        """Delete an InfluxDB 2.x bucket."""
+        self._admin(
+            "delete_bucket", lambda: self._client.delete_bucket(name, org=org or self.config.org)
+        )
+
+    def create_token(self, name: str | None = None, **options: Any) -> dict[str, Any]:
+        """Create an admin token (``name=None``: the operator token); the server's answer."""
+        return self._admin("create_token", lambda: self._client.create_token(name, **options))
+
+    def delete_token(self, name: str) -> None:
+        """Delete a named token."""
+        self._admin("delete_token", lambda: self._client.delete_token(name))
+
+    def health(self) -> dict[str, Any]:
+        """``{"status": "pass"|"fail", "version": ..., ...}`` from the server."""
+        return self._admin("health", self._client.health)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters: writes, lines and bytes written, queries, errors, the last error."""
+        return self._stats.as_dict()

@@ -1,0 +1,1 @@
+"""Line protocol: the shared data model, escaping, encoding and the strict parser."""

@@ -1,0 +1,80 @@
+"""The ``serve`` command (click): ``influxkit serve`` and ``python -m influxkit.server``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from influxkit._optional import require
+
+__all__ = ["add_serve_command", "serve_command"]
+
+_HELP = """Serve an in-memory InfluxDB 3 over HTTP, for tests and local work.
+
+Any InfluxDB client or tool can write to it and query it with SQL; the data lives
+in memory and is gone when the server stops.  This is a developer tool, not a
+production server.  It listens on 127.0.0.1 unless told otherwise, and refuses
+any other address without a token.
+
+\b
+Examples:
+  influxkit serve
+  influxkit serve --port 8282 --database test --database metrics
+  INFLUXKIT_SERVE_TOKEN=secret influxkit serve --host 0.0.0.0
+  influxkit serve --profile v3_enterprise --token secret
+
+\b
+Then, from another shell:
+  curl -i -X POST 'http://127.0.0.1:8181/api/v3/write_lp?db=test' \\
+       --data-binary 'cpu,host=a usage=0.5'
+  curl 'http://127.0.0.1:8181/api/v3/query_sql?db=test&q=SELECT+*+FROM+cpu&format=pretty'
+"""
+
+
+def serve_command() -> Any:
+    """The click command (built on demand: click is an optional dependency)."""
+    click = require("click", "cli")
+    from influxkit.clients.profiles import PROFILES
+
+    @click.command("serve", help=_HELP)
+    @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+    @click.option("--port", default=8181, show_default=True, type=int, help="Port to listen on.")
+    @click.option(
+        "--token",
+        envvar="INFLUXKIT_SERVE_TOKEN",
+        default=None,
+        help="Token clients must send (Bearer, Token, Basic or p=). "
+        "Without one, every endpoint is open. [env: INFLUXKIT_SERVE_TOKEN]",
+    )
+    @click.option(
+        "--profile",
+        default="v3_core",
+        show_default=True,
+        type=click.Choice(sorted(PROFILES)),
+        help="Which kind of server the engine behaves as (limits, auto-created databases).",
+    )
+    @click.option(
+        "--database",
+        "databases",
+        multiple=True,
+        metavar="NAME",
+        help="Create this database at start (repeat for more).",
+    )
+    def serve(
+        host: str, port: int, token: str | None, profile: str, databases: tuple[str, ...]
+    ) -> None:
+        from influxkit.errors import ConfigError
+        from influxkit.server.run import serve as run
+
+        auth = "token required" if token else "no authentication"
+        click.echo(f"influxkit serve: profile {profile}, {auth}", err=True)
+        try:
+            run(host=host, port=port, token=token, profile=profile, databases=databases)
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from None
+
+    return serve
+
+
+def add_serve_command(group: Any) -> None:
+    """Add ``serve`` to a click group (the ``influxkit`` command line calls this)."""
+    group.add_command(serve_command(), "serve")
