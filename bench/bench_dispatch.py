@@ -46,9 +46,8 @@ def main() -> None:
     for name, ns in rows:
         print(f"{name:<{width}}  {ns:8.1f} ns/call")
     total = rows[4][1]
-    print(
-        f"facade dispatch: {total:.0f} ns/call -> {'OK' if total < 1000 else 'OVER'} (goal < 1000 ns)"
-    )
+    verdict = "OK" if total < 1000 else "OVER"
+    print(f"facade dispatch: {total:.0f} ns/call -> {verdict} (goal < 1000 ns)")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ Goal: influxkit's row encoder (Points and dicts) at least 5x influxdb3-python's
 Every library encodes the same points: 3 tags (100 x 4 x 7 values), 4 fields (float,
 int, bool, string) and a nanosecond timestamp. The objects are built before the clock
 starts and rebuilt before every run, so nothing one run memoises (a Point's cached
-series key, say) helps the next; only the encoding is timed. influxkit is timed through
+series key, say) helps the next; only the encoding is timed. Each round runs every case
+once, so a change in machine load hits all of them alike. influxkit is timed through
 ``encode()``, which also joins the lines and encodes them to UTF-8 bytes; the peers are
 timed making their list of ``str`` lines only, so the comparison leans their way.
 """
@@ -75,14 +76,11 @@ def encode_each(objs):
     return [p.to_line_protocol() for p in objs]
 
 
-def timed(build: Callable[[], Any], run: Callable[[Any], Any], runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        objs = build()  # fresh objects: no memo survives from the previous run
-        start = time.perf_counter()
-        run(objs)
-        times.append(time.perf_counter() - start)
-    return times
+def timed(build: Callable[[], Any], run: Callable[[Any], Any]) -> float:
+    objs = build()  # fresh objects: no memo survives from the previous run
+    start = time.perf_counter()
+    run(objs)
+    return time.perf_counter() - start
 
 
 def check_same_data(data) -> None:
@@ -122,9 +120,12 @@ def run_encode(args: argparse.Namespace) -> None:
             encode_each,
         ),
     ]
-    results = {}
-    for name, build, run in cases:
-        results[name] = args.points / statistics.median(timed(build, run, args.runs))
+    # Rounds take every case once, so a change in machine load hits all cases alike.
+    times: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+    for _ in range(args.runs):
+        for name, build, run in cases:
+            times[name].append(timed(build, run))
+    results = {name: args.points / statistics.median(t) for name, t in times.items()}
     print(f"{args.points} points, 3 tags, 4 fields (float, int, bool, str), ns time; median of "
           f"{args.runs} runs")  # fmt: skip
     width = max(map(len, results))

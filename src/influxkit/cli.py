@@ -1,4 +1,4 @@
-"""The ``influxkit`` command line (click): ``demo`` today; more commands follow."""
+"""The ``influxkit`` command line (click): ``demo`` and ``serve``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def _build() -> object:
 
         run(points=points, out=click.echo)
 
+    from influxkit.server.cli import add_serve_command
+
+    add_serve_command(cli)
     return cli
 
 

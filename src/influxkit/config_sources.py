@@ -52,8 +52,9 @@ def options_from_url(url: str) -> dict[str, Any]:
     """Options from ``scheme://[user:pass@]host[:port][/prefix][?option=value&...]``.
 
     Example:
-        >>> options_from_url("https://db.example:8443/influx?database=app")
-        {'scheme': 'https', 'host': 'db.example', 'port': 8443, 'path_prefix': '/influx', 'database': 'app'}
+        >>> opts = options_from_url("https://db.example:8443/influx?database=app")
+        >>> opts["host"], opts["port"], opts["path_prefix"], opts["database"]
+        ('db.example', 8443, '/influx', 'app')
     """
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:

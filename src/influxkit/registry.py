@@ -60,7 +60,7 @@ def snapshot() -> MappingProxyType[str, Connection]:
 
 def put(name: str, conn: Connection) -> Connection | None:
     """Register ``conn`` as ``name``, replacing any previous one; returns the previous."""
-    global _connections
+    global _connections  # noqa: PLW0603 - copy-on-write: rebinding is the design
     with _write_lock:
         previous = _connections.get(name)
         _connections = {**_connections, name: conn}
@@ -69,7 +69,7 @@ def put(name: str, conn: Connection) -> Connection | None:
 
 def put_new(name: str, conn: Connection) -> bool:
     """Register ``conn`` as ``name`` only if the name is free; whether it was."""
-    global _connections
+    global _connections  # noqa: PLW0603 - copy-on-write: rebinding is the design
     with _write_lock:
         if name in _connections:
             return False
@@ -79,7 +79,7 @@ def put_new(name: str, conn: Connection) -> bool:
 
 def delete(name: str) -> Connection | None:
     """Unregister ``name`` (no error if absent); returns what was registered."""
-    global _connections
+    global _connections  # noqa: PLW0603 - copy-on-write: rebinding is the design
     with _write_lock:
         if name not in _connections:
             return None

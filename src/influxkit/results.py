@@ -39,9 +39,10 @@ def _rows_ready(data: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
     for col, field in zip(data.columns, data.schema, strict=True):
         target = _row_type(pa, field.type)
         if target != field.type:
-            col = col.cast(target, safe=False)
+            columns.append(col.cast(target, safe=False))
             changed = True
-        columns.append(col)
+        else:
+            columns.append(col)
     if not changed:
         return data
     names = data.schema.names

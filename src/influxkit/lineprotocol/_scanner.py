@@ -14,7 +14,7 @@ import re
 from influxkit.lineprotocol.escape import _SAFE_LENGTH, MAX_STRING_BYTES
 from influxkit.lineprotocol.model import FieldType, Line
 
-__all__ = ["LineFail", "scan_line", "signed"]
+__all__ = ["LineFail", "scan_line", "bounded_int"]
 
 _FLOAT = FieldType.FLOAT
 _INTEGER = FieldType.INTEGER
@@ -36,7 +36,7 @@ class LineFail(Exception):
     """One line is refused; ``args[0]`` is InfluxDB's message."""
 
 
-def signed(text: str, low: int, high: int) -> int | None:
+def bounded_int(text: str, low: int, high: int) -> int | None:
     """``text`` (``-?[0-9]+``) as an int if it lies in ``low..high``, else ``None``."""
     if len(text) < 19:  # 18 characters always fit both int64 and (unsigned) uint64
         return int(text)
@@ -174,7 +174,7 @@ def scan_line(s: str) -> Line:
             j += 1
         m = _INTEGRAL.match(s, j)
         if m is not None:
-            timestamp = signed(m.group(), I64_MIN, I64_MAX)
+            timestamp = bounded_int(m.group(), I64_MIN, I64_MAX)
             if timestamp is None:
                 raise LineFail(f"Unable to parse timestamp value `{m.group()}`")
             i = m.end()
@@ -203,13 +203,13 @@ def _value(s: str, i: int) -> tuple[tuple[FieldType, object], int] | None:
     """``field_value``: int, uint, float, string, bool, tried in the crate's order."""
     m = _INT.match(s, i)
     if m is not None:
-        v = signed(m.group(1), I64_MIN, I64_MAX)
+        v = bounded_int(m.group(1), I64_MIN, I64_MAX)
         if v is None:
             raise LineFail(f"Unable to parse integer value `{m.group(1)}`")
         return (_INTEGER, v), m.end()
     m = _UINT.match(s, i)
     if m is not None:
-        v = signed(m.group(1), 0, U64_MAX)
+        v = bounded_int(m.group(1), 0, U64_MAX)
         if v is None:
             raise LineFail(f"Unable to parse unsigned integer value `{m.group(1)}`")
         return (_UINTEGER, v), m.end()

@@ -45,7 +45,6 @@ __all__ = ["encode", "encode_lines"]
 
 _I64_MIN = -(2**63)
 _I64_MAX = 2**63 - 1
-_U64_MAX = 2**64 - 1
 _CACHE_LIMIT = 100_000
 _DICT_KEYS = frozenset(("measurement", "tags", "fields", "time"))
 

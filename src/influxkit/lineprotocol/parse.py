@@ -21,7 +21,14 @@ import re
 import zlib
 
 from influxkit.errors import ConfigError, LineError, WriteError
-from influxkit.lineprotocol._scanner import I64_MAX, I64_MIN, U64_MAX, LineFail, scan_line, signed
+from influxkit.lineprotocol._scanner import (
+    I64_MAX,
+    I64_MIN,
+    U64_MAX,
+    LineFail,
+    bounded_int,
+    scan_line,
+)
 from influxkit.lineprotocol.escape import _SAFE_LENGTH
 from influxkit.lineprotocol.model import FieldType, Line, ParseResult
 
@@ -32,7 +39,6 @@ _INTEGER = FieldType.INTEGER
 _UINTEGER = FieldType.UINTEGER
 _STRING = FieldType.STRING
 _BOOLEAN = FieldType.BOOLEAN
-_slow = scan_line
 
 
 def parse(data: bytes | str, *, gzip: bool | None = None) -> ParseResult:
@@ -58,7 +64,7 @@ def parse(data: bytes | str, *, gzip: bool | None = None) -> ParseResult:
     text = _decode(data, gzip)
     lines: list[tuple[int, Line]] = []
     errors: list[LineError] = []
-    fast, slow = _fast, _slow
+    fast, slow = _fast, scan_line
     number = 0
     segments, matches = _split_lines(text)
     for segment, split_match in zip(segments, matches, strict=True):
@@ -277,7 +283,7 @@ def _fast(line: str, m: re.Match[str] | None = None) -> Line | None:
             fields.append((key, *value))
     timestamp = None
     if ts_text is not None:
-        timestamp = signed(ts_text, I64_MIN, I64_MAX)
+        timestamp = bounded_int(ts_text, I64_MIN, I64_MAX)
         if timestamp is None:
             return None
     return Line(series[0], series[1], tuple(fields), timestamp)
@@ -295,7 +301,7 @@ def _token(token: str) -> tuple[FieldType, object] | None:
     if group == 3:
         return _FLOAT, float(token)
     if group == 1:
-        v = signed(m.group(1), I64_MIN, I64_MAX)
+        v = bounded_int(m.group(1), I64_MIN, I64_MAX)
         return None if v is None else (_INTEGER, v)
-    v = signed(m.group(2), 0, U64_MAX)
+    v = bounded_int(m.group(2), 0, U64_MAX)
     return None if v is None else (_UINTEGER, v)

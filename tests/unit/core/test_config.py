@@ -102,7 +102,8 @@ databases = ["a", "b"]
     )
     monkeypatch.setenv("TRADING_TOKEN", TOKEN)
     cfg = ConnectionConfig.from_options(**options_from_toml(path, "trading"))
-    assert (cfg.host, cfg.port, cfg.database, cfg.timeout) == ("trading.internal", 8181, "prices", 3)
+    assert (cfg.host, cfg.port) == ("trading.internal", 8181)
+    assert (cfg.database, cfg.timeout) == ("prices", 3)
     assert cfg.token == TOKEN
     local = ConnectionConfig.from_options(**options_from_toml(path, "local"))
     assert local.client == "local"

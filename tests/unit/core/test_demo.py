@@ -15,7 +15,8 @@ def test_demo_writes_and_queries_both_connections():
     assert all(set(r) == {"bucket", "avg_price", "volume", "trades"} for r in prices)
     assert sum(r["trades"] for r in prices) <= 200  # NVDA is a third of 600 trades
     assert all(r["mean_usage"] > 40.0 for r in hosts)
-    assert [r["mean_usage"] for r in hosts] == sorted((r["mean_usage"] for r in hosts), reverse=True)
+    means = [r["mean_usage"] for r in hosts]
+    assert means == sorted(means, reverse=True)
     assert "trading" not in influxkit.registry.names()  # the demo cleans up after itself
 
 

@@ -38,7 +38,8 @@ def test_name_or_object_are_the_same_call():
     conn = influxkit.add_connection("fx-b", client="local", database="db")
     influxkit.write(conn, "m f=1 1")
     influxkit.write("fx-b", "m f=2 2")
-    assert [r["f"] for r in influxkit.query_sql(conn, "SELECT f FROM m ORDER BY time")] == [1.0, 2.0]
+    rows = influxkit.query_sql(conn, "SELECT f FROM m ORDER BY time")
+    assert [r["f"] for r in rows] == [1.0, 2.0]
     with pytest.raises(TypeError, match="connection name"):
         influxkit.write(42, "m f=1")  # type: ignore[arg-type]
 
@@ -76,9 +77,10 @@ def test_connect_from_url_with_local_client():
 
 
 def test_local_connections_are_isolated():
-    with influxkit.connect(client="local", database="db") as a, influxkit.connect(
-        client="local", database="db"
-    ) as b:
+    with (
+        influxkit.connect(client="local", database="db") as a,
+        influxkit.connect(client="local", database="db") as b,
+    ):
         a.write("m f=1 1")
         assert a.query_sql("SELECT count(*) AS n FROM m") == [{"n": 1}]
         with pytest.raises(influxkit.QueryError):
@@ -86,9 +88,11 @@ def test_local_connections_are_isolated():
 
 
 def test_missing_database_is_a_config_error():
-    with influxkit.connect(client="local") as conn:
-        with pytest.raises(influxkit.ConfigError, match="needs a database"):
-            conn.write("m f=1")
+    with (
+        influxkit.connect(client="local") as conn,
+        pytest.raises(influxkit.ConfigError, match="needs a database"),
+    ):
+        conn.write("m f=1")
 
 
 @pytest.mark.parametrize(
@@ -103,9 +107,11 @@ def test_missing_database_is_a_config_error():
     ],
 )
 def test_profiles_refuse_operations(profile, operation, call):
-    with influxkit.connect(client="local", profile=profile) as conn:
-        with pytest.raises(influxkit.UnsupportedOperation) as info:
-            call(conn)
+    with (
+        influxkit.connect(client="local", profile=profile) as conn,
+        pytest.raises(influxkit.UnsupportedOperation) as info,
+    ):
+        call(conn)
     msg = str(info.value)
     assert operation in msg and profile in msg
 
@@ -148,7 +154,7 @@ def test_many_threads_share_one_named_connection():
             for i in range(50):
                 influxkit.write("fx-t", f"m,t=t{k} f={i} {i + 1}")
                 influxkit.query_sql("fx-t", "SELECT count(*) FROM m")
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
