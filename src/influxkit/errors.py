@@ -14,7 +14,7 @@ Every error influxkit raises is an :class:`InfluxError`::
           ├── DatabaseNotFound                     404 for a database
           ├── QueryError                           the query was refused or failed
           └── WriteError                           the write was refused
-               └── PartialWriteError               some lines landed, others did not
+               └── PartialWriteError               a partial write: valid lines landed
 
 The local engine raises the same classes with the status the real server would
 answer, so code that handles errors is tested without a server.  Errors carry
@@ -224,7 +224,9 @@ class WriteError(ServerError):
 
 
 class PartialWriteError(WriteError):
-    """Some lines were written and some rejected; ``line_errors`` has every rejected line."""
+    """A partial write (``accept_partial``): the valid lines landed, if any, and
+    ``line_errors`` has every rejected line.  Raised also when every line was rejected,
+    as the server then answers the same partial-write body."""
 
 
 # Status -> class for a server's answer; the first matching row wins.

@@ -159,3 +159,14 @@ def test_credentials_are_accepted_when_auth_is_off(influxdb1, v1_conn):
 def test_unsupported_operations_fail_before_any_request(v1_conn):
     with pytest.raises(influxkit.UnsupportedOperation):
         v1_conn.query_sql("SELECT 1")
+
+
+def test_chunked_answer_of_many_rows(v1_conn):
+    # 1.x answers in chunks of 10,000 rows; rows and Arrow see them as one result.
+    n = 25_000
+    v1_conn.write("\n".join(f"big,host=h{i % 3} v={i}i {T0}{i:09d}" for i in range(n)))
+    rows = v1_conn.query_influxql("SELECT v FROM big")
+    assert len(rows) == n and [r["v"] for r in rows[:3]] == [0, 1, 2]
+    table = v1_conn.query_influxql("SELECT v FROM big", format="arrow")
+    assert table.num_rows == n and table.column("v").to_pylist()[-1] == n - 1
+    assert table.column("time").cast(pa.int64())[-1].as_py() == T0 * 10**9 + n - 1

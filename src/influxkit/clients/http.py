@@ -115,7 +115,9 @@ class HttpClient:
     def http(self) -> httpx.Client:
         """The pooled ``httpx.Client`` (base URL, auth and TLS set): for unwrapped endpoints."""
         if self._client is None:
-            raise TransportError("the HTTP client is closed; open a new connection")
+            raise TransportError(
+                "the HTTP client is closed; open a new connection", retryable=False
+            )
         return self._client
 
     # -- plumbing ------------------------------------------------------------
@@ -170,14 +172,18 @@ class HttpClient:
     # -- queries -------------------------------------------------------------
 
     def _v3_query(self, req_for: Any, format: Format) -> Any:
-        if format == "rows":
+        # Parquet carries the column types, so rows come back with the same Python types
+        # as from the local engine (every timestamp column a datetime, NULL columns kept).
+        # Without pyarrow (a write-and-rows-only install) rows come from JSON, where only
+        # ``time`` can be recognised as a timestamp.
+        if format == "rows" and importlib.util.find_spec("pyarrow") is None:
             return decode.json_rows(self._send(req_for("json")).content)
         return convert(decode.parquet_table(self._send(req_for("parquet")).content), format)
 
     def query_sql(
         self, sql: str, *, database: str, params: Mapping[str, Any] | None, format: Format
     ) -> Any:
-        """SQL over ``/api/v3/query_sql``: rows from JSON, Arrow & co. from Parquet."""
+        """SQL over ``/api/v3/query_sql``, as Parquet (JSON for rows without pyarrow)."""
         return self._v3_query(
             lambda fmt: rq.sql_query(sql, database=database, params=params, fmt=fmt), format
         )

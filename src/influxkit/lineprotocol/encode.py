@@ -94,6 +94,12 @@ def encode_lines(records: Records, *, precision: str = "ns") -> list[str]:
     div = FACTORS.get(p, 1)
     if isinstance(records, (str, bytes, bytearray, memoryview, Point, Mapping)):
         records = (records,)
+    elif hasattr(records, "__arrow_c_stream__") or hasattr(records, "__dataframe__"):
+        # Iterating a DataFrame yields its column names, which would pass for lines.
+        raise InvalidRecord(
+            f"a {type(records).__name__} is a table, not rows: pass it to write(), which "
+            "encodes tables column by column"
+        )
     elif not isinstance(records, Iterable):
         raise InvalidRecord(_unsupported(records))
 

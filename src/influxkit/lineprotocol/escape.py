@@ -2,8 +2,15 @@
 
 The rules are the parser's (reference section 2.2): a measurement escapes ``,`` and space;
 tag keys, tag values and field keys escape ``,``, ``=`` and space; string field values
-escape ``"`` and ``\\``. Backslashes in names are always doubled: ``\\\\`` reads back as one
-backslash in every element, so a name such as ``a\\,b`` survives the trip.
+escape ``"`` and ``\\``.
+
+A backslash in a name is doubled only where InfluxDB 3 would otherwise read it as the
+start of an escape: before another backslash or before a character that is escaped in
+that element (so ``a\\,b`` is written ``a\\\\\\,b``). Anywhere else it is written as is,
+which InfluxDB 3 keeps (an unknown escape keeps its backslash) and which is also how
+InfluxDB 1.x and 2.x read it: their Go parser never unescapes ``\\\\`` in a name, so
+doubling every backslash would store two there. (Names with a backslash next to a
+special character or another backslash read differently on 1.x / 2.x whatever is sent.)
 
 Some names cannot be carried at all, whatever the escaping, and are refused with
 :class:`~influxkit.errors.InvalidRecord` rather than sent to be mangled or rejected:
@@ -36,8 +43,11 @@ _SAFE_LENGTH = MAX_STRING_BYTES // 4
 
 _MEASUREMENT_SPECIAL = re.compile(r"[, \\\t\n\0]")
 _KEY_SPECIAL = re.compile(r"[,= \\\t\n]")
-_MEASUREMENT_TABLE = str.maketrans({",": "\\,", " ": "\\ ", "\\": "\\\\"})
-_KEY_TABLE = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\\": "\\\\"})
+# A backslash that would pair with what follows it once that is escaped.
+_MEASUREMENT_BACKSLASH = re.compile(r"\\(?=[\\, ])")
+_KEY_BACKSLASH = re.compile(r"\\(?=[\\,= ])")
+_MEASUREMENT_TABLE = str.maketrans({",": "\\,", " ": "\\ "})
+_KEY_TABLE = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ "})
 
 
 def _check_common(name: str, what: str) -> None:
@@ -76,6 +86,8 @@ def escape_measurement(name: str) -> str:
     _check_common(name, "measurement")
     if "\0" in name:
         raise InvalidRecord(f"measurement {name!r} contains NUL, which ends a measurement")
+    if "\\" in name:
+        name = _MEASUREMENT_BACKSLASH.sub(r"\\\\", name)
     return name.translate(_MEASUREMENT_TABLE)
 
 
@@ -97,6 +109,8 @@ def escape_key(name: str, what: str = "key") -> str:
     if _KEY_SPECIAL.search(name) is None:
         return name
     _check_common(name, what)
+    if "\\" in name:
+        name = _KEY_BACKSLASH.sub(r"\\\\", name)
     return name.translate(_KEY_TABLE)
 
 

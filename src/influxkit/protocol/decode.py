@@ -195,9 +195,7 @@ def rows_to_batch(
     rows: list[dict[str, Any]], columns: list[str], time_columns: Iterable[str] = ("time",)
 ) -> pa.RecordBatch:
     """Rows (``time`` as integer ns) as one Arrow record batch, ``time`` as ``timestamp[ns]``."""
-    from influxkit._optional import require
-
-    pa = require("pyarrow", "local")
+    pa = _pyarrow()
     times = set(time_columns)
     arrays = []
     for name in columns:

@@ -198,7 +198,7 @@ def error_for(
         line_errors = v3_line_errors(parsed, request.first_line)
         if not line_errors and isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
             line_errors = v1_line_errors(parsed["error"], request.source, request.first_line)
-        partial = _is_partial(parsed, text, line_errors, request)
+        partial = _is_partial(parsed, text)
         if partial:
             cls = PartialWriteError
         kwargs["line_errors"] = line_errors
@@ -210,13 +210,13 @@ def error_for(
     return cls(message, **kwargs)
 
 
-def _is_partial(parsed: Any, text: str, errors: list[LineError], request: Request) -> bool:
-    if text.startswith("partial write:"):  # 1.x: the valid points were written
-        return True
-    if isinstance(parsed, dict) and isinstance(parsed.get("data"), list):
-        # v3 accept_partial body: the valid lines landed, unless every line was rejected.
-        return 0 < len(errors) < request.lines
-    return False
+def _is_partial(parsed: Any, text: str) -> bool:
+    # 1.x "partial write: ...": the valid points were written.  v3's accept_partial body
+    # (``data`` a list) is partial even when every line was rejected: the server calls it
+    # so, the local engine raises the same class, and line_errors tells which lines.
+    return text.startswith("partial write:") or (
+        isinstance(parsed, dict) and isinstance(parsed.get("data"), list)
+    )
 
 
 def check(status: int, headers: Mapping[str, str], body: bytes, request: Request) -> None:

@@ -181,6 +181,12 @@ def test_unsupported_records():
             encode(bad)  # type: ignore[arg-type]
 
 
+def test_tables_are_not_taken_for_rows():
+    pa = pytest.importorskip("pyarrow")
+    with pytest.raises(InvalidRecord, match="is a table"):
+        encode(pa.table({"m": ["cpu"]}))
+
+
 def test_dict_shape_errors():
     with pytest.raises(InvalidRecord, match="unknown key"):
         encode({"measurement": "m", "fields": {"f": 1}, "tag": {"a": "b"}})

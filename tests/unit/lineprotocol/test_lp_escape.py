@@ -19,8 +19,10 @@ from influxkit.point import Point
         ("a b", r"a\ b"),
         ("a=b", "a=b"),  # '=' needs no escape in a measurement
         ('a"b', 'a"b'),
-        ("a\\b", r"a\\b"),
-        ("a\\,b", r"a\\\,b"),
+        ("a\\b", "a\\b"),  # a lone backslash stays single: 1.x / 2.x read it the same
+        ("a\\\\b", r"a\\\b"),  # before another backslash it is doubled
+        ("a\\,b", r"a\\\,b"),  # and before an escaped character
+        ("a\\=b", r"a\=b"),  # "=" is not escaped in a measurement
         ("é", "é"),
         ("m#", "m#"),
     ],
@@ -37,8 +39,11 @@ def test_measurement(name, escaped):
         ("a=b", r"a\=b"),
         ("a b", r"a\ b"),
         ('a"b', 'a"b'),
-        ("a\\b", r"a\\b"),
+        ("a\\b", "a\\b"),
+        ("C:\\Users\\x", "C:\\Users\\x"),
+        ("a\\\\b", r"a\\\b"),
         ("a\\ b", r"a\\\ b"),
+        ("a\\=b", r"a\\\=b"),
         ("#x", "#x"),
         ("nul\0", "nul\0"),
     ],
@@ -101,7 +106,8 @@ def test_refusals_name_the_measurement_the_key_and_the_value(point, fragment):
 
 
 def test_hostile_names_survive_the_round_trip():
-    names = ["a,b", "a b", "a=b", 'a"b', "a\\b", "a\\,b", "\\ ", " lead", "é€😀", "\0x", "\r"]
+    names = ["a,b", "a b", "a=b", 'a"b', "a\\b", "a\\,b", "\\ ", " lead", "é€😀", "\0x", "\r",
+             "\\\\srv\\share", "a\\=b", 'a\\"b', "\\\\\\x"]  # fmt: skip
     for name in names:
         m = name.replace("\0", "") or "m"  # NUL cannot be in a measurement
         record = Point(m).tag(name, name).field(name, name).field("x" + name, 1)

@@ -203,26 +203,40 @@ def test_connection_refused_is_a_transport_error():
             c.query_sql("SELECT 1")
 
 
-ROWS_JSON = (
-    b'[{"host":"a","time":"2065-01-07T17:28:51","usage":0.9},'
-    b'{"time":"2065-01-07T17:28:51.500","usage":1.0}]'
-)
+def test_query_sql_rows_from_parquet_keep_every_type(fake, conn):
+    import io
 
+    import pyarrow.parquet as pq
 
-def test_query_sql_rows_from_json(fake, conn):
-    fake.answer = lambda req: (200, {"Content-Type": "application/json"}, ROWS_JSON)
+    table = pa.table(
+        {
+            "bucket": pa.array([10**9], pa.timestamp("ns")),
+            "host": pa.array(["a"]).dictionary_encode(),
+            "never": pa.array([None], pa.float64()),
+            "time": pa.array([1_500_000_000], pa.timestamp("ns")),
+            "usage": [0.9],
+        }
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    fake.answer = lambda req: (200, {}, sink.getvalue())
     rows = conn.query_sql("SELECT * FROM cpu WHERE usage > $u", params={"u": 0.5})
     (req,) = fake.seen
     assert req.path == "/api/v3/query_sql"
     assert orjson.loads(req.body) == {
         "db": "db",
         "q": "SELECT * FROM cpu WHERE usage > $u",
-        "format": "json",
+        "format": "parquet",
         "params": {"u": 0.5},
     }
     assert rows == [
-        {"host": "a", "time": datetime(2065, 1, 7, 17, 28, 51, tzinfo=UTC), "usage": 0.9},
-        {"host": None, "time": datetime(2065, 1, 7, 17, 28, 51, 500000, tzinfo=UTC), "usage": 1.0},
+        {
+            "bucket": datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC),
+            "host": "a",
+            "never": None,
+            "time": datetime(1970, 1, 1, 0, 0, 1, 500000, tzinfo=UTC),
+            "usage": 0.9,
+        }
     ]
 
 

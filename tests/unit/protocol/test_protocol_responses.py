@@ -59,10 +59,13 @@ def test_shape_b_is_a_partial_write():
     assert [e.line_number for e in err.line_errors] == [2]
 
 
-def test_shape_b_with_every_line_rejected_is_not_partial():
+def test_shape_b_with_every_line_rejected_is_still_partial():
+    # The server answers the partial-write body; the local engine raises the same class.
     one_line = Request("POST", "/api/v3/write_lp", "write", lines=1)
     body = SHAPE_B.replace(b'"line_number":2', b'"line_number":1')
-    assert type(judge(400, body, one_line)) is WriteError
+    err = judge(400, body, one_line)
+    assert type(err) is PartialWriteError
+    assert [e.line_number for e in err.line_errors] == [1]
 
 
 def test_line_numbers_are_offset_for_later_pieces():

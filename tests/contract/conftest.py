@@ -1,0 +1,141 @@
+"""One contract suite, many backends: the same tests run against every one of them.
+
+Backends and what each can do (a test names what it needs with ``@pytest.mark.needs``
+and runs on every backend that has it):
+
+- ``local``: the local engine in-process (profile v3_core);
+- ``serve``: the HTTP client against ``influxkit serve`` on a free loopback port;
+- ``influxdb1``: the HTTP client against a real InfluxDB 1.x (Debian's ``influxd``),
+  for the v1 subset; without ``influxd`` this fails in CI and skips elsewhere;
+- ``influxdb3``: any real InfluxDB 3 given by ``INFLUXKIT_TEST_V3_URL`` and
+  ``INFLUXKIT_TEST_V3_TOKEN``; left out when those are unset, and the run says so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+import influxkit
+from influxkit.testing.influxd import InfluxdServer, find_influxd
+
+V3 = frozenset({"sql", "v3_writes", "uint", "auto_create", "admin_v3", "health"})
+V1 = frozenset({"influxql", "v1_writes", "admin_v1", "health"})
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "local": V3,
+    "serve": V3,
+    "influxdb1": V1,
+    "influxdb3": V3,
+}
+V3_URL = os.environ.get("INFLUXKIT_TEST_V3_URL")
+V3_TOKEN = os.environ.get("INFLUXKIT_TEST_V3_TOKEN")
+
+
+def _backends() -> list[str]:
+    names = ["local", "serve", "influxdb1"]
+    if V3_URL and V3_TOKEN:
+        names.append("influxdb3")
+    return names
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs(*capabilities): backend capabilities a test needs")
+
+
+def pytest_report_header() -> str:
+    if V3_URL and V3_TOKEN:
+        return f"contract backends: {', '.join(_backends())}"
+    return (
+        f"contract backends: {', '.join(_backends())} (influxdb3 left out: "
+        "INFLUXKIT_TEST_V3_URL / INFLUXKIT_TEST_V3_TOKEN are unset)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    needs: set[str] = set()
+    for mark in metafunc.definition.iter_markers("needs"):
+        needs.update(mark.args)
+    chosen = [b for b in _backends() if needs <= CAPABILITIES[b]]
+    metafunc.parametrize("backend", chosen, indirect=True)
+
+
+@dataclass
+class Backend:
+    """A backend as the tests see it: its name, capabilities and a fresh connection."""
+
+    name: str
+    conn: influxkit.Connection
+    database: str
+
+    def has(self, capability: str) -> bool:
+        return capability in CAPABILITIES[self.name]
+
+    def read(self, measurement: str) -> list[dict]:
+        """Every row of ``measurement`` in time order, without the measurement column."""
+        if self.has("sql"):
+            return self.conn.query_sql(f'SELECT * FROM "{measurement}" ORDER BY time')
+        rows = self.conn.query_influxql(f'SELECT * FROM "{measurement}"')
+        for row in rows:
+            row.pop("iox::measurement", None)
+        return rows
+
+
+_counter = itertools.count()
+
+
+def _fresh_db() -> str:
+    return f"c{next(_counter)}_{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="session")
+def _serve():
+    from influxkit.server import running_server
+
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def _influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxdServer]:
+    binary = find_influxd()
+    if binary is None:
+        message = "influxd (InfluxDB 1.x) is not installed: `apt-get install influxdb`"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs a real InfluxDB 1.x server: {message}", pytrace=False)
+        pytest.skip(message)
+    server = InfluxdServer.start(influxd=binary, workdir=tmp_path_factory.mktemp("influxd"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    name = request.param
+    db = _fresh_db()
+    if name == "local":
+        conn = influxkit.connect(client="local", database=db)
+    elif name == "serve":
+        conn = influxkit.connect(request.getfixturevalue("_serve").url, database=db)
+    elif name == "influxdb1":
+        server = request.getfixturevalue("_influxd")
+        conn = influxkit.connect(server.url, api_version="v1", database=db)
+        conn.create_database(db)
+    else:
+        conn = influxkit.connect(V3_URL, token=V3_TOKEN, database=db)
+    try:
+        yield Backend(name, conn, db)
+    finally:
+        try:
+            if name != "local" and db in conn.list_databases():
+                conn.delete_database(db)
+        finally:
+            conn.close()
