@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import pytest
 
 import influxkit
-from influxkit.testing.influxd import InfluxdServer, find_influxd
 
 V3 = frozenset({"sql", "v3_writes", "uint", "auto_create", "admin_v3", "health"})
 V1 = frozenset({"influxql", "v1_writes", "admin_v1", "health"})
@@ -102,21 +101,6 @@ def _serve():
         yield server
 
 
-@pytest.fixture(scope="session")
-def _influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxdServer]:
-    binary = find_influxd()
-    if binary is None:
-        message = "influxd (InfluxDB 1.x) is not installed: `apt-get install influxdb`"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs a real InfluxDB 1.x server: {message}", pytrace=False)
-        pytest.skip(message)
-    server = InfluxdServer.start(influxd=binary, workdir=tmp_path_factory.mktemp("influxd"))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     name = request.param
@@ -126,7 +110,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     elif name == "serve":
         conn = influxkit.connect(request.getfixturevalue("_serve").url, database=db)
     elif name == "influxdb1":
-        server = request.getfixturevalue("_influxd")
+        server = request.getfixturevalue("influxdb1")
         conn = influxkit.connect(server.url, api_version="v1", database=db)
         conn.create_database(db)
     else:

@@ -8,35 +8,15 @@ skip locally, and fail in CI (``CI`` set), where the server is part of the contr
 from __future__ import annotations
 
 import itertools
-import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 import influxkit
-from influxkit.testing.influxd import InfluxdServer, find_influxd
+from influxkit.testing.influxd import InfluxdServer
 
 _counter = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def influxdb1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxdServer]:
-    """A running private InfluxDB 1.x: ``.url``, ``.port``; stopped by its pid at the end."""
-    binary = find_influxd()
-    if binary is None:
-        message = (
-            "influxd (InfluxDB 1.x) is not installed; install it with "
-            "`apt-get install influxdb` (Debian's package, 1.6.7)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs a real InfluxDB 1.x server: {message}", pytrace=False)
-        pytest.skip(message)
-    server = InfluxdServer.start(influxd=binary, workdir=tmp_path_factory.mktemp("influxd"))
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
