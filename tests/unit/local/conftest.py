@@ -44,7 +44,8 @@ class Engine:
 
     def values(self, query: str, params: dict[str, Any] | None = None, *, db: str = "db") -> list:
         """The rows as tuples, times as int nanoseconds (exact, unlike datetimes)."""
-        pa = pytest.importorskip("pyarrow")
+        import pyarrow as pa
+
         table = self.arrow(query, params, db=db)
         columns = []
         for column in table.columns:

@@ -11,8 +11,6 @@ import pytest
 
 from influxkit.errors import QueryError
 
-pytest.importorskip("datafusion")
-
 S = 1_000_000_000
 MIN = 60 * S
 T0 = 957_528_000 * S  # 2000-05-05T12:00:00Z
@@ -70,7 +68,8 @@ class TestSelectors:
         assert rows == [expected]
 
     def test_result_is_a_struct_named_as_on_the_server(self, m):
-        pa = pytest.importorskip("pyarrow")
+        import pyarrow as pa
+
         table = m.arrow("SELECT selector_max(f, time), selector_max(i, time) FROM m")
         assert table.schema.names == ["selector_max(m.f,m.time)", "selector_max(m.i,m.time)"]
         assert table.schema.field(0).type == pa.struct(

@@ -5,12 +5,10 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 
+import pyarrow as pa
 import pytest
 
 from influxkit.errors import DatabaseNotFound, QueryError
-
-pa = pytest.importorskip("pyarrow")
-pytest.importorskip("datafusion")
 
 
 @pytest.fixture
@@ -232,8 +230,9 @@ def test_date_bin_and_aggregates(engine):
 
 
 def test_other_formats(cpu):
-    pandas = pytest.importorskip("pandas")
-    polars = pytest.importorskip("polars")
+    import pandas
+    import polars
+
     assert isinstance(cpu.sql("SELECT * FROM cpu", format="pandas"), pandas.DataFrame)
     assert isinstance(cpu.sql("SELECT * FROM cpu", format="polars"), polars.DataFrame)
 

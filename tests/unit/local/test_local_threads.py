@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 import influxkit
 from influxkit.errors import PartialWriteError
-
-pytest.importorskip("datafusion")
 
 
 def test_concurrent_writers_and_readers_see_consistent_snapshots(engine):
