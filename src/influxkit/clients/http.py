@@ -46,6 +46,8 @@ __all__ = ["STREAM_BATCH_ROWS", "HttpClient"]
 
 # Rows per Arrow record batch when streaming a query with format="arrow".
 STREAM_BATCH_ROWS = 10_000
+# Looked up once: whether v3 rows can come from Parquet (see HttpClient._v3_query).
+_HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
 
 
 @contextlib.contextmanager
@@ -176,7 +178,7 @@ class HttpClient:
         # as from the local engine (every timestamp column a datetime, NULL columns kept).
         # Without pyarrow (a write-and-rows-only install) rows come from JSON, where only
         # ``time`` can be recognised as a timestamp.
-        if format == "rows" and importlib.util.find_spec("pyarrow") is None:
+        if format == "rows" and not _HAS_PYARROW:
             return decode.json_rows(self._send(req_for("json")).content)
         return convert(decode.parquet_table(self._send(req_for("parquet")).content), format)
 
