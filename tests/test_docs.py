@@ -20,6 +20,8 @@ MODULES_WITH_EXAMPLES = [
     "influxkit.facade",
     "influxkit.lineprotocol.model",
     "influxkit.point",
+    "influxkit.batching.retry",
+    "influxkit.telemetry",
 ]
 
 

@@ -10,15 +10,18 @@ Register connections by name and use them from any thread::
 This module only re-exports; ``__all__`` is the public API.
 """
 
-from influxkit import registry
+from influxkit import registry, telemetry
+from influxkit.batching.batch import Batch
 from influxkit.clients.base import WriteOutcome
 from influxkit.config import BatchOptions, ConnectionConfig
 from influxkit.connection import Connection
 from influxkit.errors import (
     AuthError,
+    BufferFull,
     ConfigError,
     ConnectionNotFound,
     DatabaseNotFound,
+    FlushTimeout,
     InfluxError,
     InvalidRecord,
     LineError,
@@ -61,12 +64,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AuthError",
+    "Batch",
     "BatchOptions",
+    "BufferFull",
     "ConfigError",
     "Connection",
     "ConnectionConfig",
     "ConnectionNotFound",
     "DatabaseNotFound",
+    "FlushTimeout",
     "InfluxError",
     "InvalidRecord",
     "LineError",
@@ -103,5 +109,6 @@ __all__ = [
     "registry",
     "remove_connection",
     "stats",
+    "telemetry",
     "write",
 ]

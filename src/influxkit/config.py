@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -82,6 +83,34 @@ def _choice(option: str, value: Any, choices: tuple[str, ...]) -> str:
 class BatchOptions:
     """How a connection's background writer batches, retries and bounds memory.
 
+    Attributes:
+        size: points per request.
+        flush_interval: seconds a point may wait for its batch to fill before it is sent.
+        jitter: up to this many seconds added at random to each flush interval, so many
+            processes started together do not all write in the same instant.
+        max_retries: retries of one batch after its first attempt (0: never retry).
+        max_retry_time: seconds from a batch's first attempt after which it is not retried.
+        retry_interval: base of the exponential backoff: the n-th retry waits a random time
+            in ``[0, min(max_retry_interval, retry_interval * 2**(n-1))]`` ("full jitter"),
+            or the server's ``Retry-After`` if that is longer.
+        max_retry_interval: the longest wait between two attempts.
+        max_buffer_points: points buffered or in flight at most (bounded memory).
+        overflow: what ``write()`` does when the buffer is full: ``"block"`` waits up to
+            ``block_timeout`` seconds for room, then raises ``BufferFull``; ``"raise"``
+            raises ``BufferFull`` at once.
+        block_timeout: see ``overflow``.
+        max_in_flight: requests in flight at once. 1 keeps the server seeing batches in
+            write order; more overlap requests (faster), and then two batches in flight
+            together may land in either order.
+        close_timeout: seconds ``close()`` (and interpreter exit) waits for the buffer to
+            drain before it reports what is left.
+        spool_dir: durable mode: every accepted batch is fsynced to a segment file in this
+            directory before ``write()`` returns, and replayed at the next start until the
+            server acknowledges it.
+        on_error: ``on_error(batch, error)`` receives every point that cannot be written:
+            rejected by the server, retries exhausted, or undelivered at close. Default:
+            logged on the ``influxkit`` logger with the count and the reason.
+
     Example:
         >>> BatchOptions(size=1000).flush_interval
         1.0
@@ -93,10 +122,14 @@ class BatchOptions:
     max_retries: int = 5
     max_retry_time: float = 180.0
     retry_interval: float = 1.0
+    max_retry_interval: float = 30.0
     max_buffer_points: int = 1_000_000
     overflow: Literal["block", "raise"] = "block"
     block_timeout: float = 30.0
+    max_in_flight: int = 1
+    close_timeout: float = 10.0
     spool_dir: str | None = None
+    on_error: Callable[..., Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _number("batch.size", self.size, minimum=1, integer=True)
@@ -105,9 +138,16 @@ class BatchOptions:
         _number("batch.max_retries", self.max_retries, minimum=0, integer=True)
         _number("batch.max_retry_time", self.max_retry_time, minimum=0)
         _number("batch.retry_interval", self.retry_interval, minimum=0)
+        _number("batch.max_retry_interval", self.max_retry_interval, minimum=0)
         _number("batch.max_buffer_points", self.max_buffer_points, minimum=1, integer=True)
         _choice("batch.overflow", self.overflow, ("block", "raise"))
         _number("batch.block_timeout", self.block_timeout, minimum=0)
+        _number("batch.max_in_flight", self.max_in_flight, minimum=1, integer=True)
+        _number("batch.close_timeout", self.close_timeout, minimum=0)
+        if self.spool_dir is not None and not isinstance(self.spool_dir, (str, os.PathLike)):
+            raise _bad("batch.spool_dir", self.spool_dir, "expected a directory path")
+        if self.on_error is not None and not callable(self.on_error):
+            raise _bad("batch.on_error", self.on_error, "expected a callable(batch, error)")
         if self.max_buffer_points < self.size:
             raise _bad(
                 "batch.max_buffer_points",
@@ -168,6 +208,8 @@ class ConnectionConfig:
     ca_file: str | None = None
     http2: bool = False
     gzip_threshold: int = 1024
+    transport: Literal["http", "flight"] = "http"
+    flight_port: int | None = None
     precision: str = "ns"
     accept_partial: bool = True
     no_sync: bool = False
@@ -257,8 +299,19 @@ def _validate(o: dict[str, Any]) -> dict[str, Any]:
             o[name] = _flag(name, o[name])
     if "precision" in o:
         o["precision"] = _choice("precision", o["precision"], _PRECISIONS)
+    if "transport" in o:
+        o["transport"] = _choice("transport", o["transport"], ("http", "flight"))
+    if o.get("flight_port") is not None:
+        o["flight_port"] = _number("flight_port", o["flight_port"], minimum=1, integer=True)
     if o.get("ca_file") and not os.path.isfile(o["ca_file"]):
         raise _bad("ca_file", o["ca_file"], "no such file: give the path of a PEM bundle")
+    if o.get("ca_file") and o.get("verify_ssl") is False:
+        raise _bad(
+            "ca_file",
+            o["ca_file"],
+            "verify_ssl=False turns certificate checks off, so a CA file would be ignored; "
+            "pick one",
+        )
     dbs = o.get("databases", ())
     if isinstance(dbs, str):
         dbs = tuple(d.strip() for d in dbs.split(",") if d.strip())

@@ -6,21 +6,37 @@ encodes records to line protocol, resolves the database, and counts what it did.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from influxkit import telemetry
+from influxkit.clients.base import WriteOutcome
 from influxkit.clients.profiles import get_profile
 from influxkit.config import ConnectionConfig
 from influxkit.errors import ConfigError, InfluxError
 
 if TYPE_CHECKING:
-    from influxkit.clients.base import Client, Format, StreamFormat, WriteOutcome
+    from influxkit.batching.batch import BatchWriter
+    from influxkit.clients.base import Client, Format, StreamFormat
     from influxkit.clients.profiles import Profile
 
 __all__ = ["Connection"]
+
+# Every open connection, so a forked child can renew what it must not share.
+_LIVE: weakref.WeakSet[Connection] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for conn in list(_LIVE):
+        conn._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _FORMATS = ("rows", "arrow", "pandas", "polars")
 
@@ -44,9 +60,12 @@ class _Stats:
 
     KEYS = (
         "writes",
-        "lines_written",
+        "points_written",
         "bytes_written",
+        "requests",
+        "retries",
         "write_errors",
+        "points_failed",
         "queries",
         "query_errors",
     )
@@ -65,6 +84,22 @@ class _Stats:
         with self._lock:
             self._values[key] += 1
             self._last_error = (f"{type(exc).__name__}: {exc}", time.time())
+
+    def note(self, exc: BaseException) -> None:
+        """Remember ``exc`` as the last error without counting a failure (a retried one)."""
+        with self._lock:
+            self._last_error = (f"{type(exc).__name__}: {exc}", time.time())
+
+    def failed(self, points: int, exc: BaseException) -> None:
+        """Points handed to ``on_error`` (the batch writer's failures for good)."""
+        with self._lock:
+            self._values["write_errors"] += 1
+            self._values["points_failed"] += points
+            self._last_error = (f"{type(exc).__name__}: {exc}", time.time())
+
+    def reset_lock(self) -> None:
+        """A forked child's fresh lock (the parent's may have been held at the fork)."""
+        self._lock = threading.Lock()
 
     def as_dict(self) -> dict[str, Any]:
         with self._lock:
@@ -90,11 +125,6 @@ class Connection:
     """
 
     def __init__(self, config: ConnectionConfig) -> None:
-        if config.batch is not None:
-            raise ConfigError(
-                "batch= (the background batch writer) is not available in this version "
-                "of influxkit; write synchronously for now"
-            )
         self.config = config
         self.profile: Profile = get_profile(config.profile or "v3_core")
         self._stats = _Stats()
@@ -102,6 +132,18 @@ class Connection:
         self._close_lock = threading.Lock()
         self._client: Client = _make_client(config, self.profile)
         self._client.start()
+        self._writer: BatchWriter | None = None
+        if config.batch is not None:
+            from influxkit.batching.batch import BatchWriter
+
+            try:
+                self._writer = BatchWriter(
+                    self._client, config.batch, stats=self._stats, name=config.name
+                )
+            except BaseException:
+                self._client.close()
+                raise
+        _LIVE.add(self)
 
     @property
     def name(self) -> str | None:
@@ -133,13 +175,22 @@ class Connection:
                 stacklevel=1,
             )
 
-    def close(self) -> None:
-        """Flush what is pending, then release the client. Safe to call twice."""
+    def close(self, timeout: float | None = None) -> None:
+        """Flush what is buffered, then release the client. Safe to call twice.
+
+        A batched connection waits up to ``timeout`` (default: the batch option
+        ``close_timeout``) for its buffer to drain; what is left then goes to ``on_error``
+        (or stays in the spool directory in durable mode).
+        """
         with self._close_lock:
             if self._closed:
                 return
             self._closed = True
-        self._client.close()
+        try:
+            if self._writer is not None:
+                self._writer.close(timeout)
+        finally:
+            self._client.close()
 
     # -- helpers -------------------------------------------------------------
 
@@ -180,12 +231,19 @@ class Connection:
         precision: str | None = None,
         accept_partial: bool | None = None,
         no_sync: bool | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
     ) -> WriteOutcome:
         """Write line protocol (``str``/``bytes``), Points, dicts, or a list of them.
 
         ``precision`` is the unit of integer timestamps (``ns`` default; ``auto`` on v3).
         With ``accept_partial`` (the default) valid lines land and a
         :class:`PartialWriteError` lists the rejected ones.
+
+        On a batched connection (``batch=...``) the points are buffered and the call
+        returns at once (``outcome.buffered`` is true); ``wait=True`` blocks until they
+        are delivered, raising the error of any that could not be (after ``on_error``
+        had them), or :class:`FlushTimeout` after ``timeout`` seconds.
         """
         from influxkit.lineprotocol.encode import encode
         from influxkit.lineprotocol.precision import normalize_precision
@@ -194,31 +252,68 @@ class Connection:
         db = self._database(database, "write")
         prec = normalize_precision(precision or self.config.precision)
         body = encode(records, precision=prec if prec != "auto" else "ns")
+        partial = self.config.accept_partial if accept_partial is None else accept_partial
+        sync = self.config.no_sync if no_sync is None else no_sync
+        if self._writer is not None:
+            from influxkit.batching.batch import split_chunks
+
+            pieces = split_chunks(body, self.config.batch.size)  # type: ignore[union-attr]
+            try:
+                points = self._writer.put(
+                    pieces, (db, prec, partial, sync), wait=wait, timeout=timeout
+                )
+            except InfluxError as exc:
+                raise self._tag(exc, "write") from None
+            self._stats.add(writes=1)
+            return WriteOutcome(lines=points, requests=0, bytes_sent=0, buffered=not wait)
         try:
-            outcome = self._client.write(
-                body,
-                database=db,
-                precision=prec,
-                accept_partial=self.config.accept_partial
-                if accept_partial is None
-                else accept_partial,
-                no_sync=self.config.no_sync if no_sync is None else no_sync,
-            )
+            with telemetry.span(
+                "write", connection=self.name, database=db, operation="write", bytes=len(body)
+            ) as span:
+                outcome = self._client.write(
+                    body,
+                    database=db,
+                    precision=prec,
+                    accept_partial=partial,
+                    no_sync=sync,
+                )
+                span.set(points=outcome.lines, bytes_sent=outcome.bytes_sent)
         except InfluxError as exc:
             self._stats.error("write_errors", exc)
             raise self._tag(exc, "write") from None
-        self._stats.add(writes=1, lines_written=outcome.lines, bytes_written=len(body))
+        self._stats.add(
+            writes=1,
+            points_written=outcome.lines,
+            bytes_written=len(body),
+            requests=outcome.requests,
+        )
         return outcome
 
     def flush(self, timeout: float | None = None) -> None:
-        """Block until everything written before the call is delivered (no-op unbatched)."""
+        """Block until everything written before the call is delivered or reported.
+
+        Unbatched connections write synchronously, so there is nothing to wait for.
+
+        Raises:
+            FlushTimeout: ``timeout`` seconds passed first (the points stay buffered).
+        """
         self._check("write")
+        if self._writer is not None:
+            try:
+                self._writer.flush(timeout)
+            except InfluxError as exc:
+                raise self._tag(exc, "flush") from None
 
     # -- queries -------------------------------------------------------------
 
-    def _query(self, operation: str, run: Any) -> Any:
+    def _query(self, operation: str, run: Any, database: str | None = None) -> Any:
         try:
-            result = run()
+            with telemetry.span(
+                "query", connection=self.name, database=database, operation=operation
+            ) as span:
+                result = run()
+                if span.active and not isinstance(result, (int, Iterator)):
+                    span.set(rows=len(result))  # rows, an Arrow table or a DataFrame
         except InfluxError as exc:
             self._stats.error("query_errors", exc)
             raise self._tag(exc, operation) from None
@@ -249,6 +344,7 @@ class Connection:
         return self._query(
             "query_sql",
             lambda: self._client.query_sql(sql, database=db, params=params, format=format),
+            db,
         )
 
     def query_sql_stream(
@@ -266,6 +362,7 @@ class Connection:
         it = self._query(
             "query_sql_stream",
             lambda: self._client.query_sql_stream(sql, database=db, params=params, format=format),
+            db,
         )
         return self._guard_stream(it)
 
@@ -283,7 +380,7 @@ class Connection:
         self._check("execute_sql")
         db = self._database(database, "execute_sql")
         return self._query(
-            "execute_sql", lambda: self._client.execute_sql(sql, database=db, params=params)
+            "execute_sql", lambda: self._client.execute_sql(sql, database=db, params=params), db
         )
 
     def query_influxql(
@@ -301,6 +398,7 @@ class Connection:
         return self._query(
             "query_influxql",
             lambda: self._client.query_influxql(query, database=db, params=params, format=format),
+            db,
         )
 
     def query_flux(self, query: str, *, org: str | None = None) -> list[dict[str, Any]]:
@@ -370,5 +468,15 @@ class Connection:
         return self._admin("health", self._client.health)
 
     def stats(self) -> dict[str, Any]:
-        """Counters: writes, lines and bytes written, queries, errors, the last error."""
-        return self._stats.as_dict()
+        """Counters: writes, points and bytes written, requests, retries, errors, points
+        handed to ``on_error``, points buffered now, queries, the last error and its time."""
+        out = self._stats.as_dict()
+        out["points_buffered"] = self._writer.buffered if self._writer is not None else 0
+        return out
+
+    def _after_fork_in_child(self) -> None:
+        self._stats.reset_lock()
+        self._close_lock = threading.Lock()
+        reset = getattr(self._client, "after_fork_in_child", None)
+        if reset is not None:
+            reset()

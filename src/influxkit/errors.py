@@ -8,6 +8,8 @@ Every error influxkit raises is an :class:`InfluxError`::
      ├── ConnectionNotFound     (also KeyError)    name not in the registry
      ├── InvalidRecord          (also ValueError)  a record line protocol cannot carry
      ├── UnsupportedOperation                      operation outside the profile
+     ├── BufferFull                                the batch writer's buffer stayed full
+     ├── FlushTimeout           (also TimeoutError) flush() ran out of time
      ├── TransportError                            network failure, timeout (retryable)
      └── ServerError                               the server (or the local engine) said no
           ├── AuthError                            401 / 403
@@ -29,9 +31,11 @@ from typing import Any
 
 __all__ = [
     "AuthError",
+    "BufferFull",
     "ConfigError",
     "ConnectionNotFound",
     "DatabaseNotFound",
+    "FlushTimeout",
     "InfluxError",
     "InvalidRecord",
     "LineError",
@@ -136,6 +140,28 @@ class InvalidRecord(InfluxError, ValueError):
 
 class UnsupportedOperation(InfluxError):
     """The operation does not exist on this connection's profile (or on a group)."""
+
+
+class BufferFull(InfluxError):
+    """The batch writer's buffer holds ``max_buffer_points`` and did not drain in time.
+
+    Attributes:
+        accepted: points of this write that were buffered before the error (a write larger
+            than the whole buffer goes in piece by piece under ``overflow="block"``).
+    """
+
+    def __init__(self, message: str, *, accepted: int = 0, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.accepted = accepted
+
+
+class FlushTimeout(InfluxError, TimeoutError):
+    """``flush()`` (or ``write(..., wait=True)``) timed out; the points are still buffered
+    and the writer keeps trying.  ``pending`` is how many points were left."""
+
+    def __init__(self, message: str, *, pending: int = 0, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.pending = pending
 
 
 class TransportError(InfluxError):

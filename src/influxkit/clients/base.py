@@ -23,11 +23,16 @@ Params = Mapping[str, Any] | None
 
 @dataclass(frozen=True, slots=True)
 class WriteOutcome:
-    """What a successful write did: how many lines the server accepted, in how many requests."""
+    """What a successful write did: how many lines the server accepted, in how many requests.
+
+    On a batched connection ``buffered`` is true: the lines were accepted into the buffer
+    and no request was sent yet (``requests`` is 0).
+    """
 
     lines: int
     requests: int = 1
     bytes_sent: int = 0
+    buffered: bool = False
 
 
 class Client(Protocol):

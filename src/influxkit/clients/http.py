@@ -66,9 +66,26 @@ def _transport_errors(method: str, path: str, timeout: float) -> Iterator[None]:
         ) from exc
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
         detail = str(exc) or type(exc).__name__
+        # A certificate the client does not trust stays untrusted: retrying cannot help.
+        bad_cert = _caused_by(exc, ssl.SSLCertVerificationError)
+        hint = "; give the server's CA with ca_file=..." if bad_cert else ""
         raise TransportError(
-            f"{method} {path}: {type(exc).__name__}: {detail}", method=method, path=path
+            f"{method} {path}: {type(exc).__name__}: {detail}{hint}",
+            method=method,
+            path=path,
+            retryable=False if bad_cert else None,
         ) from exc
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):  # the chain is short; the bound only guards against cycles
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class HttpClient:
@@ -78,6 +95,7 @@ class HttpClient:
         self.config = config
         self.profile = profile
         self._client: httpx.Client | None = None
+        self._inherited: httpx.Client | None = None  # a forked child's copy of the parent's
 
     def __repr__(self) -> str:
         return f"<HttpClient {self.config.base_url} api={self.config.api_version}>"
@@ -112,6 +130,16 @@ class HttpClient:
         client, self._client = self._client, None
         if client is not None:
             client.close()
+
+    def after_fork_in_child(self) -> None:
+        """A forked child's own pool: the parent's sockets are not the child's to use.
+
+        The inherited pool is set aside, never closed or finalised here: closing it could
+        shut a TLS session the parent still uses. Its descriptors end with the child.
+        """
+        if self._client is not None:
+            self._inherited, self._client = self._client, None
+            self.start()
 
     @property
     def http(self) -> httpx.Client:

@@ -124,7 +124,7 @@ def test_stats_count_writes_queries_and_errors():
             conn.query_sql("SELECT * FROM nope")
         s = influxkit.stats(conn)
     assert s["writes"] == 1
-    assert s["lines_written"] == 2
+    assert s["points_written"] == 2
     assert s["bytes_written"] > 0
     assert s["queries"] == 1
     assert s["query_errors"] == 1
@@ -138,11 +138,6 @@ def test_unclosed_connection_warns():
         del conn
         gc.collect()
     assert any(issubclass(w.category, ResourceWarning) for w in caught)
-
-
-def test_batch_option_is_refused_until_the_writer_exists():
-    with pytest.raises(influxkit.ConfigError, match="batch"):
-        influxkit.connect(client="local", batch={"size": 10})
 
 
 def test_many_threads_share_one_named_connection():

@@ -9,7 +9,8 @@ import influxkit
 from influxkit import facade
 
 EXPECTED = {
-    "AuthError", "BatchOptions", "ConfigError", "Connection", "ConnectionConfig",
+    "AuthError", "Batch", "BatchOptions", "BufferFull", "ConfigError", "Connection",
+    "ConnectionConfig", "FlushTimeout", "telemetry",
     "ConnectionNotFound", "DatabaseNotFound", "InfluxError", "InvalidRecord", "LineError",
     "MissingDependency", "PartialWriteError", "Point", "QueryError", "ServerError",
     "TransportError", "UInt", "UnsupportedOperation", "WriteError", "WriteOutcome",

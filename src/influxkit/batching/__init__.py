@@ -1,0 +1,1 @@
+"""The batch writer: buffering, retries, the durable spool."""
