@@ -263,3 +263,168 @@ def test_document_stream_any_chunking():
         assert [r["v"] for r in decode_v1.v1_rows(docs)] == [0.0, 1.0, 2.0, 3.0, 4.0]
     stream = decode_v1.DocumentStream()
     assert stream.feed(_doc([[1, 1.0]])) == [] and len(stream.close()) == 1
+
+
+# -- fast paths: each checked against a plain reference ---------------------------------
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_INT64 = st.integers(-(2**63) + 1, 2**63 - 1)
+
+
+def _reference_time(ns: int) -> datetime:
+    """``ns`` floored to the microsecond, computed without the code under test."""
+    from datetime import timedelta
+
+    return _EPOCH + timedelta(microseconds=ns // 1000)
+
+
+def _server_text(ns: int, digits: int) -> str:
+    """``ns`` as InfluxDB 3 writes a zone-less timestamp, ``digits`` fraction digits."""
+    from datetime import timedelta
+
+    seconds, frac = divmod(ns, 10**9)
+    base = (datetime(1970, 1, 1) + timedelta(seconds=seconds)).isoformat()
+    return base + (f".{frac:09d}"[: digits + 1] if digits else "")
+
+
+def _rfc3339nano(ns: int) -> str:
+    """``ns`` as InfluxDB 1.x writes it without ``epoch=`` (Go's RFC3339Nano)."""
+    from datetime import timedelta
+
+    seconds, frac = divmod(ns, 10**9)
+    base = (datetime(1970, 1, 1) + timedelta(seconds=seconds)).isoformat()
+    return base + (f".{frac:09d}".rstrip("0") if frac else "") + "Z"
+
+
+@settings(max_examples=300, deadline=None)
+@given(ns=_INT64, digits=st.sampled_from([0, 3, 6, 9]))
+def test_parse_time_matches_the_general_parse(ns, digits):
+    text = _server_text(ns, digits)
+    got = decode.parse_time(text)
+    assert got == datetime.fromisoformat(text).replace(tzinfo=UTC)
+    assert got.tzinfo is UTC
+    assert decode.parse_time(text + "Z") == got
+    if digits == 9:
+        assert got == _reference_time(ns)
+        assert decode.time_to_ns(text) == ns == decode.time_to_ns(text + "Z")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2065-01-07T17:28:51+05:30", datetime(2065, 1, 7, 11, 58, 51, tzinfo=UTC)),
+        ("2065-01-07T17:28:51.25-01:00", datetime(2065, 1, 7, 18, 28, 51, 250000, tzinfo=UTC)),
+        ("2065-01-07", datetime(2065, 1, 7, tzinfo=UTC)),
+    ],
+)
+def test_parse_time_with_a_zone_or_without_a_clock(text, expected):
+    got = decode.parse_time(text)
+    assert got == expected and got.tzinfo is UTC
+
+
+def test_parse_time_refuses_what_fromisoformat_refuses():
+    with pytest.raises(ValueError):
+        decode.parse_time("yesterday")
+
+
+def test_jsonl_blank_lines_skipped_and_bad_lines_raise():
+    body = b'{"a":1}\n\n  \n{"a":2}\r\n'
+    assert list(decode.JsonlDecoder().decode([body])) == [{"a": 1}, {"a": 2}]
+    with pytest.raises(orjson.JSONDecodeError):
+        list(decode.JsonlDecoder().decode([b'{"a":1}\n{"a":\n']))
+
+
+def test_jsonl_same_width_other_columns_are_completed():
+    body = b'{"a":1,"b":2}\n{"a":3,"c":4}\n{"b":5,"c":6}\n'
+    rows = list(decode.JsonlDecoder().decode([body]))
+    assert rows == [
+        {"a": 1, "b": 2},
+        {"a": 3, "b": None, "c": 4},
+        {"a": None, "b": 5, "c": 6},
+    ]
+
+
+def _reference_v1_rows(series: dict) -> list[dict]:
+    """The 1.x -> v3 row shape, written plainly: name, time, tags, then the columns."""
+    head = {"iox::measurement": series["name"]}
+    if "time" in series["columns"]:
+        head["time"] = None
+    head.update(series.get("tags") or {})
+    out = []
+    for values in series["values"]:
+        row = dict(head)
+        row.update(zip(series["columns"], values, strict=False))
+        if isinstance(row.get("time"), int):
+            row["time"] = _reference_time(row["time"])
+        out.append(row)
+    return out
+
+
+_field_values = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(), st.text(max_size=4)
+)
+
+
+@st.composite
+def _v1_series(draw):
+    fields = draw(st.lists(st.sampled_from(["usage", "n", "ok", "host", "s"]), unique=True))
+    tag_keys = draw(st.lists(st.sampled_from(["host", "region", "dc"]), unique=True, max_size=2))
+    rows = draw(st.lists(st.tuples(_INT64, st.tuples(*[_field_values] * len(fields))), max_size=12))
+    return {
+        "name": draw(st.sampled_from(["cpu", "mem"])),
+        "tags": {k: draw(st.text(max_size=3)) for k in tag_keys} or None,
+        "columns": ["time", *fields],
+        "values": [[t, *v] for t, v in rows],
+    }
+
+
+def _docs(series_list):
+    return {"results": [{"statement_id": 0, "series": series_list}]}
+
+
+def _same_rows(got, expected):
+    # NaN != NaN: compare the JSON of each row, keys in order.
+    assert [orjson.dumps(list(r.items()), default=str) for r in got] == [
+        orjson.dumps(list(r.items()), default=str) for r in expected
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(series_list=st.lists(_v1_series(), max_size=4))
+def test_v1_epoch_int_rows_equal_rfc3339_rows_and_the_reference(series_list):
+    as_ints = _docs(series_list)
+    as_text = _docs(
+        [{**s, "values": [[_rfc3339nano(v[0]), *v[1:]] for v in s["values"]]} for s in series_list]
+    )
+    expected = [row for s in series_list for row in _reference_v1_rows(s)]
+    fast = decode_v1.v1_rows(as_ints)
+    _same_rows(fast, expected)
+    _same_rows(decode_v1.v1_rows(as_text), expected)
+    assert all(r["time"].tzinfo is UTC for r in fast)
+    # The documents are left as they were (the rows share no list with them).
+    assert as_ints == _docs(series_list)
+    ns = decode_v1.v1_rows(as_ints, time_as_ns=True)
+    assert [r["time"] for r in ns] == [v[0] for s in series_list for v in s["values"]]
+    assert [r["time"] for r in decode_v1.v1_rows(as_text, time_as_ns=True)] == [
+        r["time"] for r in ns
+    ]
+
+
+def test_v1_rows_odd_series_take_the_general_path():
+    later_none = {"name": "m", "columns": ["time", "v"], "values": [[1000, 1], [None, 2]]}
+    short_row = {"name": "m", "columns": ["time", "v", "w"], "values": [[1000, 1, 2], [2000, 3]]}
+    tag_like_column = {
+        "name": "m",
+        "tags": {"host": "a"},
+        "columns": ["time", "host", "v"],
+        "values": [[1000, "b", 1]],
+    }
+    for series in (later_none, short_row, tag_like_column):
+        _same_rows(decode_v1.v1_rows(_docs([series])), _reference_v1_rows(series))
+    assert decode_v1.v1_rows(_docs([later_none]))[1]["time"] is None
+    assert list(decode_v1.v1_rows(_docs([tag_like_column]))[0]) == [
+        "iox::measurement",
+        "time",
+        "host",
+        "v",
+    ]
