@@ -24,6 +24,7 @@ MODULES_WITH_EXAMPLES = [
     "influxkit.point",
     "influxkit.batching.retry",
     "influxkit.telemetry",
+    "influxkit.groups",
 ]
 
 

@@ -57,6 +57,7 @@ from influxkit.facade import (
     stats,
     write,
 )
+from influxkit.groups import GroupOutcome, GroupWriteError, add_group, remove_group
 from influxkit.lineprotocol.model import UInt
 from influxkit.point import Point
 
@@ -73,6 +74,8 @@ __all__ = [
     "ConnectionNotFound",
     "DatabaseNotFound",
     "FlushTimeout",
+    "GroupOutcome",
+    "GroupWriteError",
     "InfluxError",
     "InvalidRecord",
     "LineError",
@@ -89,6 +92,7 @@ __all__ = [
     "__version__",
     "add_connection",
     "add_connections_from_toml",
+    "add_group",
     "connect",
     "connect_from_env",
     "create_bucket",
@@ -108,6 +112,7 @@ __all__ = [
     "query_sql_stream",
     "registry",
     "remove_connection",
+    "remove_group",
     "stats",
     "telemetry",
     "write",

@@ -43,6 +43,11 @@ _FORMATS = ("rows", "arrow", "pandas", "polars")
 
 def _make_client(config: ConnectionConfig, profile: Profile) -> Client:
     if config.client == "local":
+        from influxkit._optional import require
+
+        # Fail at connect, naming the extra, rather than at the first query.
+        require("pyarrow", "local")
+        require("datafusion", "local")
         from influxkit.clients.local.client import LocalClient
 
         # The connection's own database exists from the start, as one would create

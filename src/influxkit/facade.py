@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from influxkit import registry
+from influxkit import groups, registry
 from influxkit.config import ConnectionConfig
 from influxkit.config_sources import (
     build_config,
@@ -24,6 +24,7 @@ from influxkit.errors import ConfigError
 
 if TYPE_CHECKING:
     from influxkit.clients.base import Format, StreamFormat, WriteOutcome
+    from influxkit.groups import Group, GroupOutcome
 
 __all__ = [
     "add_connection",
@@ -54,9 +55,13 @@ Target = str | Connection
 
 
 def _resolve(target: Target) -> Connection:
+    """The connection for a name or object; a group's name gives its primary (queries)."""
     if target.__class__ is str:
         conn = registry._connections.get(target)  # type: ignore[arg-type]
         if conn is None:
+            group = groups._groups.get(target)  # type: ignore[arg-type]
+            if group is not None:
+                return group.primary_connection()
             return registry.fetch(target)  # type: ignore[arg-type]  # raises, listing names
         return conn
     if isinstance(target, Connection):
@@ -64,6 +69,26 @@ def _resolve(target: Target) -> Connection:
     raise TypeError(
         f"expected a connection name (str) or an influxkit.Connection, got {type(target).__name__}"
     )
+
+
+def _resolve_fanout(target: Target) -> Connection | Group:
+    """Like :func:`_resolve`, but a group's name gives the group (writes, flush, stats)."""
+    if target.__class__ is str:
+        conn = registry._connections.get(target)  # type: ignore[arg-type]
+        if conn is None:
+            group = groups._groups.get(target)  # type: ignore[arg-type]
+            return group if group is not None else registry.fetch(target)  # type: ignore[arg-type]
+        return conn
+    return _resolve(target)
+
+
+def _resolve_single(target: Target, operation: str) -> Connection:
+    """Like :func:`_resolve`, but a group's name is refused (administration)."""
+    if target.__class__ is str and registry._connections.get(target) is None:  # type: ignore[arg-type]
+        group = groups._groups.get(target)  # type: ignore[arg-type]
+        if group is not None:
+            raise group.unsupported(operation)
+    return _resolve(target)
 
 
 # -- lifecycle ---------------------------------------------------------------
@@ -111,6 +136,8 @@ def add_connection(
     """
     if not isinstance(name, str) or not name:
         raise ConfigError(f"invalid connection name {name!r}: expected a non-empty string")
+    if groups.get(name) is not None:
+        raise ConfigError(f"{name!r} is a group's name; give the connection another")
     if not replace and registry.get(name) is not None:
         raise ConfigError(
             f"a connection named {name!r} is already registered; "
@@ -161,14 +188,17 @@ def remove_connection(name: str) -> None:
 # -- data --------------------------------------------------------------------
 
 
-def write(target: Target, records: Any, **options: Any) -> WriteOutcome:
-    """Write line protocol, Points, dicts or a list of them. See :meth:`Connection.write`."""
-    return _resolve(target).write(records, **options)
+def write(target: Target, records: Any, **options: Any) -> WriteOutcome | GroupOutcome:
+    """Write line protocol, Points, dicts or a list of them. See :meth:`Connection.write`.
+
+    To a group's name: to every member, one outcome per member (see :mod:`influxkit.groups`).
+    """
+    return _resolve_fanout(target).write(records, **options)
 
 
 def flush(target: Target, timeout: float | None = None) -> None:
-    """Block until the connection's buffered points are delivered."""
-    _resolve(target).flush(timeout)
+    """Block until the connection's (or every group member's) buffered points are delivered."""
+    _resolve_fanout(target).flush(timeout)
 
 
 def query_sql(
@@ -228,51 +258,55 @@ def query_flux(target: Target, query: str, *, org: str | None = None) -> list[di
 
 def create_database(target: Target, name: str, *, retention_period: str | None = None) -> None:
     """Create a database."""
-    _resolve(target).create_database(name, retention_period=retention_period)
+    _resolve_single(target, "create_database").create_database(
+        name, retention_period=retention_period
+    )
 
 
 def list_databases(target: Target) -> list[str]:
     """The databases' names, sorted."""
-    return _resolve(target).list_databases()
+    return _resolve_single(target, "list_databases").list_databases()
 
 
 def delete_database(target: Target, name: str) -> None:
     """Delete a database."""
-    _resolve(target).delete_database(name)
+    _resolve_single(target, "delete_database").delete_database(name)
 
 
 def create_bucket(
     target: Target, name: str, *, org: str | None = None, retention_seconds: int | None = None
 ) -> None:
     """Create an InfluxDB 2.x bucket."""
-    _resolve(target).create_bucket(name, org=org, retention_seconds=retention_seconds)
+    _resolve_single(target, "create_bucket").create_bucket(
+        name, org=org, retention_seconds=retention_seconds
+    )
 
 
 def list_buckets(target: Target, *, org: str | None = None) -> list[str]:
     """The InfluxDB 2.x buckets' names."""
-    return _resolve(target).list_buckets(org=org)
+    return _resolve_single(target, "list_buckets").list_buckets(org=org)
 
 
 def delete_bucket(target: Target, name: str, *, org: str | None = None) -> None:
     """Delete an InfluxDB 2.x bucket."""
-    _resolve(target).delete_bucket(name, org=org)
+    _resolve_single(target, "delete_bucket").delete_bucket(name, org=org)
 
 
 def create_token(target: Target, name: str | None = None, **options: Any) -> dict[str, Any]:
     """Create an admin token; the server's answer (holds the token once)."""
-    return _resolve(target).create_token(name, **options)
+    return _resolve_single(target, "create_token").create_token(name, **options)
 
 
 def delete_token(target: Target, name: str) -> None:
     """Delete a named token."""
-    _resolve(target).delete_token(name)
+    _resolve_single(target, "delete_token").delete_token(name)
 
 
 def health(target: Target) -> dict[str, Any]:
-    """The server's health: at least ``status`` and ``version``."""
-    return _resolve(target).health()
+    """The server's health: at least ``status`` and ``version`` (a group: per member)."""
+    return _resolve_fanout(target).health()
 
 
 def stats(target: Target) -> dict[str, Any]:
-    """The connection's counters."""
-    return _resolve(target).stats()
+    """The connection's counters (a group: each member's, by name)."""
+    return _resolve_fanout(target).stats()

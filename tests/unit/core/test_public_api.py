@@ -10,7 +10,8 @@ from influxkit import facade
 
 EXPECTED = {
     "AuthError", "Batch", "BatchOptions", "BufferFull", "ConfigError", "Connection",
-    "ConnectionConfig", "FlushTimeout", "telemetry",
+    "ConnectionConfig", "FlushTimeout", "telemetry", "GroupOutcome", "GroupWriteError",
+    "add_group", "remove_group",
     "ConnectionNotFound", "DatabaseNotFound", "InfluxError", "InvalidRecord", "LineError",
     "MissingDependency", "PartialWriteError", "Point", "QueryError", "ServerError",
     "TransportError", "UInt", "UnsupportedOperation", "WriteError", "WriteOutcome",
