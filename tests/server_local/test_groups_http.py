@@ -15,12 +15,8 @@ def test_a_stalled_member_does_not_delay_the_others_delivery(server: ServerThrea
         url = urlsplit(other.url)
         with FaultProxy(url.hostname or "127.0.0.1", url.port or 80) as proxy:
             fast = influxkit.add_connection("fast", server.url, database="db")
-            slow = influxkit.add_connection(
-                "slow",
-                proxy.url,
-                database="db",
-                batch={"size": 10, "max_retries": 100, "retry_interval": 0.05},  # fmt: skip
-            )
+            options = {"size": 10, "max_retries": 100, "retry_interval": 0.05}
+            slow = influxkit.add_connection("slow", proxy.url, database="db", batch=options)
             try:
                 influxkit.add_group("pair", members=["slow", "fast"])
                 proxy.down(60)  # the slow member's server is away
