@@ -25,6 +25,8 @@ MODULES_WITH_EXAMPLES = [
     "influxkit.batching.retry",
     "influxkit.telemetry",
     "influxkit.groups",
+    "influxkit.lineprotocol.schema",
+    "influxkit.pinning",
 ]
 
 

@@ -59,6 +59,8 @@ from influxkit.facade import (
 )
 from influxkit.groups import GroupOutcome, GroupWriteError, add_group, remove_group
 from influxkit.lineprotocol.model import UInt
+from influxkit.lineprotocol.schema import Schema
+from influxkit.pinning import schema_from_server
 from influxkit.point import Point
 
 __version__ = "0.1.0"
@@ -83,6 +85,7 @@ __all__ = [
     "PartialWriteError",
     "Point",
     "QueryError",
+    "Schema",
     "ServerError",
     "TransportError",
     "UInt",
@@ -113,6 +116,7 @@ __all__ = [
     "registry",
     "remove_connection",
     "remove_group",
+    "schema_from_server",
     "stats",
     "telemetry",
     "write",

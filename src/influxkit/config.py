@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from influxkit.clients.profiles import PROFILES
 from influxkit.errors import ConfigError
+from influxkit.lineprotocol.schema import Schema
 
 __all__ = ["BatchOptions", "ConnectionConfig"]
 
@@ -215,6 +216,7 @@ class ConnectionConfig:
     no_sync: bool = False
     databases: tuple[str, ...] = ()
     batch: BatchOptions | None = None
+    schema: Schema | None = None
 
     def __repr__(self) -> str:
         shown = []
@@ -319,4 +321,5 @@ def _validate(o: dict[str, Any]) -> dict[str, Any]:
         raise _bad("databases", dbs, "expected a list of database names")
     o["databases"] = tuple(dbs)
     o["batch"] = BatchOptions.from_value(o.get("batch"))
+    o["schema"] = Schema.from_value(o.get("schema"))
     return o

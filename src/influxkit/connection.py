@@ -19,6 +19,7 @@ from influxkit.clients.base import WriteOutcome
 from influxkit.clients.profiles import get_profile
 from influxkit.config import ConnectionConfig
 from influxkit.errors import ConfigError, InfluxError
+from influxkit.lineprotocol.schema import Schema
 
 if TYPE_CHECKING:
     from influxkit.batching.batch import BatchWriter
@@ -238,12 +239,17 @@ class Connection:
         no_sync: bool | None = None,
         wait: bool = False,
         timeout: float | None = None,
+        schema: Schema | Mapping[str, Any] | None = None,
     ) -> WriteOutcome:
         """Write line protocol (``str``/``bytes``), Points, dicts, or a list of them.
 
         ``precision`` is the unit of integer timestamps (``ns`` default; ``auto`` on v3).
         With ``accept_partial`` (the default) valid lines land and a
         :class:`PartialWriteError` lists the rejected ones.
+
+        ``schema`` pins field types for this write, over the connection's ``schema``
+        option (see :mod:`influxkit.lineprotocol.schema`): values are coerced exactly or
+        refused before anything is sent.
 
         On a batched connection (``batch=...``) the points are buffered and the call
         returns at once (``outcome.buffered`` is true); ``wait=True`` blocks until they
@@ -256,7 +262,11 @@ class Connection:
         self._check("write")
         db = self._database(database, "write")
         prec = normalize_precision(precision or self.config.precision)
-        body = encode(records, precision=prec if prec != "auto" else "ns")
+        pinned = self.config.schema
+        if schema is not None:
+            extra = Schema.from_value(schema)
+            pinned = pinned.merged(extra) if pinned else extra
+        body = encode(records, precision=prec if prec != "auto" else "ns", schema=pinned)
         partial = self.config.accept_partial if accept_partial is None else accept_partial
         sync = self.config.no_sync if no_sync is None else no_sync
         if self._writer is not None:

@@ -18,7 +18,7 @@ high-cardinality stream costs memory for at most ``_CACHE_LIMIT`` entries each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import Any
 
@@ -39,6 +39,7 @@ from influxkit.lineprotocol.precision import (
     normalize_precision,
     time_to_nanos,
 )
+from influxkit.lineprotocol.schema import Schema
 from influxkit.point import Point
 
 __all__ = ["encode", "encode_lines"]
@@ -59,7 +60,7 @@ Records = (
 )
 
 
-def encode(records: Records, *, precision: str = "ns") -> bytes:
+def encode(records: Records, *, precision: str = "ns", schema: Schema | None = None) -> bytes:
     """Line protocol for ``records``, lines joined with ``\\n``, as UTF-8 bytes.
 
     Args:
@@ -68,6 +69,8 @@ def encode(records: Records, *, precision: str = "ns") -> bytes:
         precision: the write precision. Point times (kept in ns) are floor-divided to
             it; a dict's ``int`` time is taken as already in it, a datetime or ISO-8601
             string is converted. ``auto`` writes nanoseconds.
+        schema: pinned field types (:class:`~influxkit.lineprotocol.schema.Schema`):
+            Points' and dicts' fields are coerced to them, or refused.
 
     Raises:
         InvalidRecord: a record line protocol cannot carry (NaN, a bad type, a bad name).
@@ -75,7 +78,7 @@ def encode(records: Records, *, precision: str = "ns") -> bytes:
     """
     if type(records) is bytes:
         return records
-    text = "\n".join(encode_lines(records, precision=precision))
+    text = "\n".join(encode_lines(records, precision=precision, schema=schema))
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -86,7 +89,9 @@ def encode(records: Records, *, precision: str = "ns") -> bytes:
         ) from None
 
 
-def encode_lines(records: Records, *, precision: str = "ns") -> list[str]:
+def encode_lines(
+    records: Records, *, precision: str = "ns", schema: Schema | None = None
+) -> list[str]:
     """Like :func:`encode`, but the lines as a list of ``str`` (one per record or str)."""
     p = _ALIASES.get(precision) if type(precision) is str else None
     if p is None:
@@ -102,6 +107,8 @@ def encode_lines(records: Records, *, precision: str = "ns") -> list[str]:
         )
     elif not isinstance(records, Iterable):
         raise InvalidRecord(_unsupported(records))
+    if schema:
+        records = _with_schema(records, schema)
 
     lines: list[str] = []
     append = lines.append
@@ -200,6 +207,31 @@ def encode_lines(records: Records, *, precision: str = "ns") -> list[str]:
         else:
             append(f"{key} {body[1:]} {ts}")
     return lines
+
+
+def _with_schema(records: Iterable[Any], schema: Schema) -> Iterator[Any]:
+    """Points and dicts with their fields coerced to ``schema`` (copies; others as given)."""
+    for rec in records:
+        yield _pinned(rec, schema)
+
+
+def _pinned(rec: Any, schema: Schema) -> Any:
+    if isinstance(rec, Point):
+        fields = schema.coerce(rec._measurement, rec._fields, rec._tags)
+        if fields is rec._fields:
+            return rec
+        copy = Point.__new__(Point)
+        copy._measurement, copy._tags, copy._time = rec._measurement, rec._tags, rec._time
+        copy._fields, copy._key = dict(fields), rec._key
+        return copy
+    if isinstance(rec, Mapping) and isinstance(rec.get("fields"), Mapping):
+        tags = rec.get("tags")
+        fields = schema.coerce(
+            rec.get("measurement"), rec["fields"], tags if isinstance(tags, Mapping) else None
+        )
+        if fields is not rec["fields"]:
+            return {**rec, "fields": fields}
+    return rec
 
 
 def _unsupported(rec: object) -> str:
