@@ -12,7 +12,7 @@ This module only re-exports; ``__all__`` is the public API.
 
 from influxkit import registry, telemetry
 from influxkit.batching.batch import Batch
-from influxkit.clients.base import WriteOutcome
+from influxkit.clients.base import Rejected, WriteOutcome, WriteResult
 from influxkit.config import BatchOptions, ConnectionConfig
 from influxkit.connection import Connection
 from influxkit.errors import (
@@ -85,6 +85,7 @@ __all__ = [
     "PartialWriteError",
     "Point",
     "QueryError",
+    "Rejected",
     "Schema",
     "ServerError",
     "TransportError",
@@ -92,6 +93,7 @@ __all__ = [
     "UnsupportedOperation",
     "WriteError",
     "WriteOutcome",
+    "WriteResult",
     "__version__",
     "add_connection",
     "add_connections_from_toml",

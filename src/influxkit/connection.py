@@ -6,6 +6,7 @@ encodes records to line protocol, resolves the database, and counts what it did.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -18,8 +19,10 @@ from influxkit import telemetry
 from influxkit.clients.base import WriteOutcome
 from influxkit.clients.profiles import get_profile
 from influxkit.config import ConnectionConfig
-from influxkit.errors import ConfigError, InfluxError
+from influxkit.errors import ConfigError, InfluxError, WriteError
 from influxkit.lineprotocol.schema import Schema
+from influxkit.point import Point
+from influxkit.receipts import rejections
 
 if TYPE_CHECKING:
     from influxkit.batching.batch import BatchWriter
@@ -40,6 +43,8 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _FORMATS = ("rows", "arrow", "pandas", "polars")
+# Records that are one record even though they can be iterated.
+_ONE_RECORD = (str, bytes, bytearray, memoryview, Point, Mapping)
 
 
 def _make_client(config: ConnectionConfig, profile: Profile) -> Client:
@@ -134,10 +139,11 @@ class Connection:
         self.config = config
         self.profile: Profile = get_profile(config.profile or "v3_core")
         self._stats = _Stats()
-        self._closed = False
+        self._closed = True  # until the client has started: a failed start leaves nothing open
         self._close_lock = threading.Lock()
         self._client: Client = _make_client(config, self.profile)
         self._client.start()
+        self._closed = False
         self._writer: BatchWriter | None = None
         if config.batch is not None:
             from influxkit.batching.batch import BatchWriter
@@ -147,6 +153,7 @@ class Connection:
                     self._client, config.batch, stats=self._stats, name=config.name
                 )
             except BaseException:
+                self._closed = True
                 self._client.close()
                 raise
         _LIVE.add(self)
@@ -260,8 +267,11 @@ class Connection:
         from influxkit.lineprotocol.precision import normalize_precision
 
         self._check("write")
+        started = time.perf_counter()
         db = self._database(database, "write")
         prec = normalize_precision(precision or self.config.precision)
+        if not isinstance(records, _ONE_RECORD) and isinstance(records, Iterator):
+            records = list(records)  # kept, to map rejected lines back to records
         pinned = self.config.schema
         if schema is not None:
             extra = Schema.from_value(schema)
@@ -280,7 +290,13 @@ class Connection:
             except InfluxError as exc:
                 raise self._tag(exc, "write") from None
             self._stats.add(writes=1)
-            return WriteOutcome(lines=points, requests=0, bytes_sent=0, buffered=not wait)
+            return WriteOutcome(
+                lines=points,
+                requests=0,
+                buffered=not wait,
+                bytes=len(body),
+                duration=time.perf_counter() - started,
+            )
         try:
             with telemetry.span(
                 "write", connection=self.name, database=db, operation="write", bytes=len(body)
@@ -295,6 +311,8 @@ class Connection:
                 span.set(points=outcome.lines, bytes_sent=outcome.bytes_sent)
         except InfluxError as exc:
             self._stats.error("write_errors", exc)
+            if isinstance(exc, WriteError) and exc.line_errors:
+                exc.rejected = rejections(records, body, exc.line_errors)
             raise self._tag(exc, "write") from None
         self._stats.add(
             writes=1,
@@ -302,7 +320,7 @@ class Connection:
             bytes_written=len(body),
             requests=outcome.requests,
         )
-        return outcome
+        return dataclasses.replace(outcome, bytes=len(body), duration=time.perf_counter() - started)
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until everything written before the call is delivered or reported.

@@ -240,13 +240,19 @@ class QueryError(ServerError):
 
 
 class WriteError(ServerError):
-    """The write was refused; ``line_errors`` lists the rejected lines when the server said."""
+    """The write was refused; ``line_errors`` lists the rejected lines when the server said.
+
+    ``rejected`` maps them back to the caller's records (``Rejected(record, line_number,
+    line, message)``, ``record`` the index into the list given to ``write()``), when the
+    write came through a connection.
+    """
 
     def __init__(
         self, message: str, *, line_errors: list[LineError] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(message, **kwargs)
         self.line_errors: list[LineError] = list(line_errors or [])
+        self.rejected: tuple[Any, ...] = ()
 
 
 class PartialWriteError(WriteError):

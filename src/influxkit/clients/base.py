@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     from influxkit.clients.profiles import Profile
 
-__all__ = ["Client", "Format", "StreamFormat", "WriteOutcome"]
+__all__ = ["Client", "Format", "Rejected", "StreamFormat", "WriteOutcome", "WriteResult"]
 
 Format = Literal["rows", "arrow", "pandas", "polars"]
 StreamFormat = Literal["rows", "arrow"]
@@ -22,17 +22,54 @@ Params = Mapping[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
-class WriteOutcome:
-    """What a successful write did: how many lines the server accepted, in how many requests.
+class Rejected:
+    """One point the server refused: which of the caller's records it came from.
 
-    On a batched connection ``buffered`` is true: the lines were accepted into the buffer
-    and no request was sent yet (``requests`` is 0).
+    ``record`` is the index into the list given to ``write()`` (0 for a single record;
+    the row number for a DataFrame); ``line_number`` the server's 1-based number over
+    the whole body; ``line`` the full line (the server quotes only its first 20 bytes).
+    """
+
+    record: int | None
+    line_number: int
+    line: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a write did (its receipt).
+
+    Attributes:
+        lines: points the server accepted (also as ``accepted``).
+        requests: HTTP requests made (0 when buffered by a batch writer).
+        bytes_sent: bytes on the wire, after compression.
+        buffered: the points went to a batch writer's buffer; nothing was sent yet.
+        bytes: the line protocol's size before compression.
+        rejected: the points refused, each mapped back to the caller's record (set on
+            the result a :class:`~influxkit.PartialWriteError` carries).
+        retries: attempts after the first (the batch writer retries; a direct write
+            does not).
+        duration: seconds the write took.
     """
 
     lines: int
     requests: int = 1
     bytes_sent: int = 0
     buffered: bool = False
+    bytes: int = 0
+    rejected: tuple[Rejected, ...] = ()
+    retries: int = 0
+    duration: float = 0.0
+
+    @property
+    def accepted(self) -> int:
+        """Points the server accepted."""
+        return self.lines
+
+
+# The name the first releases used; the same class.
+WriteOutcome = WriteResult
 
 
 class Client(Protocol):

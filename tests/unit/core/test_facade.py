@@ -159,3 +159,18 @@ def test_many_threads_share_one_named_connection():
         t.join()
     assert errors == []
     assert influxkit.query_sql("fx-t", "SELECT count(*) AS n FROM m") == [{"n": 200}]
+
+
+def test_a_connection_that_fails_to_start_leaves_nothing_to_warn_about(tmp_path):
+    import gc
+    import warnings
+
+    spool_file = tmp_path / "a-file"
+    spool_file.write_text("not a directory")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ResourceWarning from __del__ would surface here
+        with pytest.raises(influxkit.InfluxError):
+            influxkit.connect(client="local", databases=["_bad"])
+        with pytest.raises(influxkit.ConfigError):
+            influxkit.connect(client="local", batch={"spool_dir": str(spool_file)})
+        gc.collect()

@@ -11,7 +11,7 @@ from influxkit import facade
 EXPECTED = {
     "AuthError", "Batch", "BatchOptions", "BufferFull", "ConfigError", "Connection",
     "ConnectionConfig", "FlushTimeout", "telemetry", "GroupOutcome", "GroupWriteError",
-    "add_group", "remove_group", "Schema", "schema_from_server",
+    "add_group", "remove_group", "Schema", "schema_from_server", "Rejected", "WriteResult",
     "ConnectionNotFound", "DatabaseNotFound", "InfluxError", "InvalidRecord", "LineError",
     "MissingDependency", "PartialWriteError", "Point", "QueryError", "ServerError",
     "TransportError", "UInt", "UnsupportedOperation", "WriteError", "WriteOutcome",
