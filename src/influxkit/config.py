@@ -209,7 +209,7 @@ class ConnectionConfig:
     ca_file: str | None = None
     http2: bool = False
     gzip_threshold: int = 1024
-    transport: Literal["http", "flight"] = "http"
+    transport: Literal["http", "flight", "auto"] = "http"
     flight_port: int | None = None
     precision: str = "ns"
     accept_partial: bool = True
@@ -302,7 +302,7 @@ def _validate(o: dict[str, Any]) -> dict[str, Any]:
     if "precision" in o:
         o["precision"] = _choice("precision", o["precision"], _PRECISIONS)
     if "transport" in o:
-        o["transport"] = _choice("transport", o["transport"], ("http", "flight"))
+        o["transport"] = _choice("transport", o["transport"], ("http", "flight", "auto"))
     if o.get("flight_port") is not None:
         o["flight_port"] = _number("flight_port", o["flight_port"], minimum=1, integer=True)
     if o.get("ca_file") and not os.path.isfile(o["ca_file"]):

@@ -7,26 +7,30 @@ encodes records to line protocol, resolves the database, and counts what it did.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import logging
 import os
 import threading
 import time
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from influxkit import telemetry
 from influxkit.clients.base import WriteOutcome
 from influxkit.clients.profiles import get_profile
 from influxkit.config import ConnectionConfig
-from influxkit.errors import ConfigError, InfluxError, WriteError
+from influxkit.errors import ConfigError, InfluxError, QueryError, TransportError, WriteError
 from influxkit.lineprotocol.schema import Schema
 from influxkit.point import Point
 from influxkit.receipts import rejections
+from influxkit.results import batch_to_rows, convert
 
 if TYPE_CHECKING:
     from influxkit.batching.batch import BatchWriter
     from influxkit.clients.base import Client, Format, StreamFormat
+    from influxkit.clients.flight import FlightQueryClient
     from influxkit.clients.profiles import Profile
 
 __all__ = ["Connection"]
@@ -43,6 +47,17 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _FORMATS = ("rows", "arrow", "pandas", "polars")
+Transport = Literal["http", "flight", "auto"]
+_TRANSPORTS = ("http", "flight", "auto")
+logger = logging.getLogger("influxkit")
+
+
+def _peeked(it: Iterator[Any]) -> Iterator[Any]:
+    """``it`` with its first item already fetched (so a failing stream fails now)."""
+    first = list(itertools.islice(it, 1))
+    return itertools.chain(first, it)
+
+
 # Records that are one record even though they can be iterated.
 _ONE_RECORD = (str, bytes, bytearray, memoryview, Point, Mapping)
 
@@ -145,6 +160,8 @@ class Connection:
         self._client.start()
         self._closed = False
         self._writer: BatchWriter | None = None
+        self._flight: FlightQueryClient | None = None  # made at the first Flight query
+        self._auto: bool | None = None  # transport="auto": Flight worked (True) or not
         if config.batch is not None:
             from influxkit.batching.batch import BatchWriter
 
@@ -203,6 +220,8 @@ class Connection:
             if self._writer is not None:
                 self._writer.close(timeout)
         finally:
+            if self._flight is not None:
+                self._flight.close()
             self._client.close()
 
     # -- helpers -------------------------------------------------------------
@@ -365,18 +384,24 @@ class Connection:
         params: Mapping[str, Any] | None = None,
         database: str | None = None,
         format: Format = "rows",
+        transport: Transport | None = None,
     ) -> Any:
         """Run one SQL statement; ``$name`` placeholders are bound from ``params``.
 
         Returns a list of dicts by default (``time`` as an aware UTC datetime), or a
-        ``pyarrow.Table`` / pandas / polars DataFrame with ``format=``.
+        ``pyarrow.Table`` / pandas / polars DataFrame with ``format=``. ``transport``
+        (default: the connection's) is ``"http"``, ``"flight"`` or ``"auto"``.
         """
         self._check("query_sql")
         self._format(format)
         db = self._database(database, "query_sql")
         return self._query(
             "query_sql",
-            lambda: self._client.query_sql(sql, database=db, params=params, format=format),
+            self._via(
+                transport,
+                lambda: self._client.query_sql(sql, database=db, params=params, format=format),
+                lambda flight: convert(flight.query(sql, database=db, params=params), format),
+            ),
             db,
         )
 
@@ -387,14 +412,29 @@ class Connection:
         params: Mapping[str, Any] | None = None,
         database: str | None = None,
         format: StreamFormat = "rows",
+        transport: Transport | None = None,
     ) -> Iterator[Any]:
         """Like :meth:`query_sql` but yields rows (or Arrow record batches) as they come."""
         self._check("query_sql_stream")
         self._format(format, ("rows", "arrow"))
         db = self._database(database, "query_sql_stream")
+
+        def over_flight(flight: FlightQueryClient) -> Iterator[Any]:
+            batches = flight.stream(sql, database=db, params=params)
+            if format == "arrow":
+                return batches
+            return (row for batch in batches for row in batch_to_rows(batch))
+
         it = self._query(
             "query_sql_stream",
-            lambda: self._client.query_sql_stream(sql, database=db, params=params, format=format),
+            self._via(
+                transport,
+                lambda: self._client.query_sql_stream(
+                    sql, database=db, params=params, format=format
+                ),
+                over_flight,
+                streaming=True,
+            ),
             db,
         )
         return self._guard_stream(it)
@@ -423,16 +463,92 @@ class Connection:
         params: Mapping[str, Any] | None = None,
         database: str | None = None,
         format: Format = "rows",
+        transport: Transport | None = None,
     ) -> Any:
         """Run one InfluxQL statement; rows carry an ``iox::measurement`` column."""
         self._check("query_influxql")
         self._format(format)
         db = database or self.config.database
+
+        def over_flight(flight: FlightQueryClient) -> Any:
+            if db is None:
+                raise ConfigError("InfluxQL over Flight needs a database: pass database=...")
+            table = flight.query(query, database=db, params=params, query_type="influxql")
+            return convert(table, format)
+
         return self._query(
             "query_influxql",
-            lambda: self._client.query_influxql(query, database=db, params=params, format=format),
+            self._via(
+                transport,
+                lambda: self._client.query_influxql(
+                    query, database=db, params=params, format=format
+                ),
+                over_flight,
+            ),
             db,
         )
+
+    # -- transports ------------------------------------------------------------
+
+    def _via(
+        self,
+        transport: Transport | None,
+        over_http: Callable[[], Any],
+        over_flight: Callable[[FlightQueryClient], Any],
+        *,
+        streaming: bool = False,
+    ) -> Callable[[], Any]:
+        """The call that runs the query on the chosen transport.
+
+        ``auto`` tries Flight first and falls back to HTTP (once, with a warning; the
+        choice is then kept) when Flight cannot connect or the server refuses it; the
+        local engine has one way in, so it ignores ``transport``.
+        """
+        chosen = transport or self.config.transport
+        if chosen not in _TRANSPORTS:
+            raise ConfigError(
+                f"invalid transport={chosen!r}: expected one of {', '.join(_TRANSPORTS)}"
+            )
+        if self.config.client == "local" or chosen == "http":
+            return over_http
+        if chosen == "flight":
+            return lambda: over_flight(self._flight_client())
+        if self._auto is not None:  # auto, already decided
+            return (lambda: over_flight(self._flight_client())) if self._auto else over_http
+
+        def first_try() -> Any:
+            try:
+                result = over_flight(self._flight_client())
+                if streaming:  # a stream connects at its first item
+                    result = _peeked(result)
+            except (TransportError, QueryError) as exc:
+                # Only "cannot connect" and "not served here" fall back: a bad query is
+                # bad over HTTP too.
+                if isinstance(exc, QueryError) and exc.status not in (405, 501):
+                    raise
+                logger.warning(
+                    "influxkit: %r: Arrow Flight is not usable (%s); querying over HTTP "
+                    "from now on (set transport='http' or 'flight' to choose)",
+                    self,
+                    exc,
+                )
+                self._auto = False
+                return over_http()
+            self._auto = True
+            return result
+
+        return first_try
+
+    def _flight_client(self) -> FlightQueryClient:
+        flight = self._flight
+        if flight is None:
+            with self._close_lock:
+                if self._flight is None:
+                    from influxkit.clients.flight import FlightQueryClient
+
+                    self._flight = FlightQueryClient(self.config)
+                flight = self._flight
+        return flight
 
     def query_flux(self, query: str, *, org: str | None = None) -> list[dict[str, Any]]:
         """Run a Flux query (InfluxDB 2.x); the rows of every table."""
@@ -510,6 +626,7 @@ class Connection:
     def _after_fork_in_child(self) -> None:
         self._stats.reset_lock()
         self._close_lock = threading.Lock()
-        reset = getattr(self._client, "after_fork_in_child", None)
-        if reset is not None:
-            reset()
+        for part in (self._client, self._flight):
+            reset = getattr(part, "after_fork_in_child", None)
+            if reset is not None:
+                reset()

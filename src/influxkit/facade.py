@@ -24,6 +24,7 @@ from influxkit.errors import ConfigError
 
 if TYPE_CHECKING:
     from influxkit.clients.base import Format, StreamFormat, WriteOutcome
+    from influxkit.connection import Transport
     from influxkit.groups import Group, GroupOutcome
 
 __all__ = [
@@ -208,9 +209,12 @@ def query_sql(
     params: Mapping[str, Any] | None = None,
     database: str | None = None,
     format: Format = "rows",
+    transport: Transport | None = None,
 ) -> Any:
     """Run SQL with ``$name`` params. See :meth:`Connection.query_sql`."""
-    return _resolve(target).query_sql(sql, params=params, database=database, format=format)
+    return _resolve(target).query_sql(
+        sql, params=params, database=database, format=format, transport=transport
+    )
 
 
 def query_sql_stream(
@@ -220,9 +224,12 @@ def query_sql_stream(
     params: Mapping[str, Any] | None = None,
     database: str | None = None,
     format: StreamFormat = "rows",
+    transport: Transport | None = None,
 ) -> Iterator[Any]:
     """Run SQL, yielding rows or record batches. See :meth:`Connection.query_sql_stream`."""
-    return _resolve(target).query_sql_stream(sql, params=params, database=database, format=format)
+    return _resolve(target).query_sql_stream(
+        sql, params=params, database=database, format=format, transport=transport
+    )
 
 
 def execute_sql(
@@ -243,9 +250,12 @@ def query_influxql(
     params: Mapping[str, Any] | None = None,
     database: str | None = None,
     format: Format = "rows",
+    transport: Transport | None = None,
 ) -> Any:
     """Run InfluxQL. See :meth:`Connection.query_influxql`."""
-    return _resolve(target).query_influxql(query, params=params, database=database, format=format)
+    return _resolve(target).query_influxql(
+        query, params=params, database=database, format=format, transport=transport
+    )
 
 
 def query_flux(target: Target, query: str, *, org: str | None = None) -> list[dict[str, Any]]:

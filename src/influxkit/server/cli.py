@@ -21,12 +21,19 @@ Examples:
   influxkit serve --port 8282 --database test --database metrics
   INFLUXKIT_SERVE_TOKEN=secret influxkit serve --host 0.0.0.0
   influxkit serve --profile v3_enterprise --token secret
+  influxkit serve --flight-port 8182
 
 \b
 Then, from another shell:
   curl -i -X POST 'http://127.0.0.1:8181/api/v3/write_lp?db=test' \\
        --data-binary 'cpu,host=a usage=0.5'
   curl 'http://127.0.0.1:8181/api/v3/query_sql?db=test&q=SELECT+*+FROM+cpu&format=pretty'
+
+\b
+With --flight-port, Arrow Flight queries (gRPC DoGet, as InfluxDB 3 answers them)
+go to grpc+tcp://127.0.0.1:<flight port>; InfluxDB 3 itself serves Flight on its
+HTTP port, so tell the client the port: influxdb3-python takes
+query_port_overwrite=<flight port>, influxkit the connection option flight_port.
 """
 
 
@@ -53,6 +60,14 @@ def serve_command() -> Any:
         help="Which kind of server the engine behaves as (limits, auto-created databases).",
     )
     @click.option(
+        "--flight-port",
+        "flight_port",
+        default=None,
+        type=click.IntRange(1, 65535),
+        metavar="PORT",
+        help="Also answer Arrow Flight queries on this port (same host and token). Off by default.",
+    )
+    @click.option(
         "--database",
         "databases",
         multiple=True,
@@ -60,15 +75,33 @@ def serve_command() -> Any:
         help="Create this database at start (repeat for more).",
     )
     def serve(
-        host: str, port: int, token: str | None, profile: str, databases: tuple[str, ...]
+        *,
+        host: str,
+        port: int,
+        token: str | None,
+        profile: str,
+        flight_port: int | None,
+        databases: tuple[str, ...],
     ) -> None:
         from influxkit.errors import ConfigError
+        from influxkit.server.flight import flight_location
         from influxkit.server.run import serve as run
 
         auth = "token required" if token else "no authentication"
         click.echo(f"influxkit serve: profile {profile}, {auth}", err=True)
+        if flight_port is not None:
+            click.echo(
+                f"influxkit serve: Arrow Flight on {flight_location(host, flight_port)}", err=True
+            )
         try:
-            run(host=host, port=port, token=token, profile=profile, databases=databases)
+            run(
+                host=host,
+                port=port,
+                token=token,
+                profile=profile,
+                databases=databases,
+                flight_port=flight_port,
+            )
         except ConfigError as exc:
             raise click.UsageError(str(exc)) from None
 

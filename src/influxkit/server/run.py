@@ -11,12 +11,18 @@ refuses any other address unless a token is set.
     with running_server(token="secret") as server:
         httpx.post(f"{server.url}/api/v3/write_lp?db=test", content=b"cpu v=1",
                    headers={"Authorization": "Bearer secret"})
+
+With ``flight_port`` (``--flight-port``) the same engine also answers Arrow Flight
+``DoGet`` queries (:mod:`influxkit.server.flight`), on that port of the same host:
+InfluxDB 3 serves Flight on its HTTP port, but uvicorn has no HTTP/2, so Flight gets
+a port of its own.  Off unless asked for; ``0`` picks a free port.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import socket
 import threading
 import time
@@ -27,10 +33,14 @@ from influxkit._optional import require
 from influxkit.errors import ConfigError
 
 if TYPE_CHECKING:
+    import pyarrow.flight
+
     from influxkit.clients.local import LocalClient
     from influxkit.server.app import InfluxApp
 
-__all__ = ["ServerThread", "build_app", "check_bind", "running_server", "serve"]
+__all__ = ["ServerThread", "build_app", "check_bind", "running_server", "serve", "start_flight"]
+
+logger = logging.getLogger("influxkit.server")
 
 
 def _is_loopback(host: str) -> bool:
@@ -75,28 +85,62 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def start_flight(app: InfluxApp, host: str, port: int) -> pyarrow.flight.FlightServerBase:
+    """Start Arrow Flight over ``app``'s engine on ``host:port``, with ``app``'s token rule.
+
+    The tokens that open the HTTP endpoints (the server's, and those made through
+    ``/api/v3/configure/token``) open Flight too.
+
+    Raises:
+        ConfigError: the port cannot be listened on (taken, or not allowed).
+        MissingDependency: pyarrow (with pyarrow.flight) is not installed.
+    """
+    require("pyarrow.flight", "serve")
+    from influxkit.server.flight import make_flight_server
+
+    authenticate = app._token_valid if app.state.token is not None else None
+    try:
+        return make_flight_server(app.engine, host=host, port=port, authenticate=authenticate)
+    except OSError as exc:
+        raise ConfigError(f"{exc}; pick another --flight-port") from None
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8181,
     token: str | None = None,
     profile: str = "v3_core",
     databases: Iterable[str] = (),
+    *,
+    flight_port: int | None = None,
 ) -> None:
     """Serve the local engine on ``host:port`` until interrupted (Ctrl-C).
 
+    With ``flight_port``, Arrow Flight is served on ``host:flight_port`` too, started
+    before HTTP and stopped after it.
+
     Raises:
-        ConfigError: a non-loopback ``host`` without ``token``, or an unknown profile.
+        ConfigError: a non-loopback ``host`` without ``token``, an unknown profile, or a
+            Flight port that cannot be listened on.
         MissingDependency: starlette / uvicorn are not installed (``influxkit[serve]``).
     """
     check_bind(host, token)
     uvicorn = require("uvicorn", "serve")
     app = build_app(token=token, profile=profile, databases=databases)
-    config = uvicorn.Config(
-        app.asgi, host=host, port=port, log_level="info", server_header=False, lifespan="on"
-    )
+    flight_server = None
     try:
+        if flight_port is not None:
+            flight_server = start_flight(app, host, flight_port)
+            logger.info("Arrow Flight on %s", flight_server.location)
+        config = uvicorn.Config(
+            app.asgi, host=host, port=port, log_level="info", server_header=False, lifespan="on"
+        )
         uvicorn.Server(config).run()
     finally:
+        if flight_server is not None:
+            from influxkit.server.flight import stop_flight_server
+
+            stop_flight_server(flight_server)
         app.engine.close()
 
 
@@ -109,9 +153,13 @@ class ServerThread:
         token: the token clients must send; ``None`` serves without authentication.
         profile: the engine's profile (``v3_core`` ...).
         databases: databases created before the first request.
+        flight_port: also serve Arrow Flight on this port of ``host`` (``0``: a free
+            one); ``None`` (the default) serves no Flight.
 
     Attributes:
         url: ``http://host:port``, set once started.
+        flight_url: ``grpc+tcp://host:flight_port`` once started, if Flight is served.
+        flight_port: the Flight port (the one picked, once started), or ``None``.
         engine: the :class:`~influxkit.clients.local.LocalClient` behind the server.
     """
 
@@ -123,6 +171,7 @@ class ServerThread:
         token: str | None = None,
         profile: str = "v3_core",
         databases: Iterable[str] = (),
+        flight_port: int | None = None,
     ) -> None:
         check_bind(host, token)
         self.host, self.token = host, token
@@ -130,8 +179,12 @@ class ServerThread:
         self.engine = self.app.engine
         self.port = port
         self.url = ""
+        self.flight_port = flight_port
+        self.flight_url: str | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self._flight: Any = None
+        self._flight_thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
         state = "running" if self._thread is not None else "stopped"
@@ -178,11 +231,27 @@ class ServerThread:
         self._thread.start()
         try:
             self._wait_ready(timeout)
+            if self.flight_port is not None:
+                self._start_flight()
         except BaseException:
             self.stop()
             sock.close()
             raise
         return self
+
+    def _start_flight(self) -> None:
+        # pyarrow's server listens from its creation; a named thread waits on it, so that
+        # a server left running shows among the threads (the test suites look for them).
+        assert self.flight_port is not None
+        self._flight = start_flight(self.app, self.host, self.flight_port)
+        self.flight_port = self._flight.port
+        self.flight_url = self._flight.location
+        self._flight_thread = threading.Thread(
+            target=self._flight.wait,
+            name=f"influxkit-serve-flight-{self.flight_port}",
+            daemon=True,
+        )
+        self._flight_thread.start()
 
     def _wait_ready(self, timeout: float) -> None:
         import httpx
@@ -203,10 +272,22 @@ class ServerThread:
                 time.sleep(0.01)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop accepting, finish the requests in flight, and join the thread."""
+        """Stop accepting, finish the requests in flight, and join the threads.
+
+        Flight stops first, then HTTP.  Flight calls in progress get ``timeout / 2``
+        seconds to end, then are cut (``UNAVAILABLE``) at their next batch
+        (:func:`~influxkit.server.flight.stop_flight_server`).
+        """
         thread, self._thread = self._thread, None
         if thread is None:
             return
+        flight_server, self._flight = self._flight, None
+        if flight_server is not None:
+            from influxkit.server.flight import stop_flight_server
+
+            if stop_flight_server(flight_server, timeout / 2) and self._flight_thread:
+                self._flight_thread.join(timeout)
+            self._flight_thread = None
         self._server.should_exit = True
         thread.join(timeout)
         if thread.is_alive():
@@ -228,8 +309,12 @@ def running_server(
     token: str | None = None,
     profile: str = "v3_core",
     databases: Iterable[str] = (),
+    *,
+    flight_port: int | None = None,
 ) -> Iterator[ServerThread]:
     """A started :class:`ServerThread`, stopped when the block ends.
+
+    ``flight_port`` (``0``: a free port) serves Arrow Flight too; see :class:`ServerThread`.
 
     Example:
         >>> import httpx
@@ -237,6 +322,8 @@ def running_server(
         ...     httpx.get(f"{server.url}/health").text
         'OK'
     """
-    server = ServerThread(host, port, token=token, profile=profile, databases=databases)
+    server = ServerThread(
+        host, port, token=token, profile=profile, databases=databases, flight_port=flight_port
+    )
     with server:
         yield server
