@@ -32,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from influxkit.errors import InfluxError, ServerError, UnsupportedOperation, WriteError
 from influxkit.server import parsing
+from influxkit.server.flux_endpoint import flux_query_handler
 from influxkit.server.formats import CONTENT_TYPES, STREAMED, BatchEncoder, encode_table
 from influxkit.server.parsing import Problem
 
@@ -156,6 +157,7 @@ class InfluxApp:
             ("POST", "/api/v3/query_sql"): _Route(self.query_sql),
             ("GET", "/api/v3/query_influxql"): _Route(self.query_influxql),
             ("POST", "/api/v3/query_influxql"): _Route(self.query_influxql),
+            ("POST", "/api/v2/query"): _Route(flux_query_handler(engine), "v2"),
             ("GET", "/api/v3/configure/database"): _Route(self.list_databases),
             ("POST", "/api/v3/configure/database"): _Route(self.create_database),
             ("DELETE", "/api/v3/configure/database"): _Route(self.delete_database),

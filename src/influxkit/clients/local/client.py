@@ -259,8 +259,28 @@ class LocalClient:
         raise self._not_yet("query_influxql")
 
     def query_flux(self, query: str, *, org: str | None) -> list[dict[str, Any]]:
-        """Not in the local engine yet."""
-        raise self._not_yet("query_flux")
+        """Run Flux as InfluxDB 2.x does (``v2`` profile): the rows of every table.
+
+        Buckets are the engine's databases, by name; ``org`` is accepted and ignored (the
+        engine has one organization).  The rows are those the HTTP client decodes from
+        2.x's annotated CSV for the same tables: ``result``, ``table``, then the columns.
+        See ``docs/flux.md`` for the Flux the engine runs.
+
+        Raises:
+            UnsupportedOperation: the profile has no Flux (every v3 profile, and v1).
+            QueryError: invalid Flux, Flux the engine does not run, or a failure (400).
+            DatabaseNotFound: the bucket does not exist (404).
+        """
+        from influxkit.clients.local import flux
+
+        del org  # one organization: any name reaches the same buckets
+        if not self.profile.supports("query_flux"):
+            raise UnsupportedOperation(
+                f"query_flux() is not supported by the {self.profile.name!r} profile "
+                f"({self.profile.product}) of the local engine; Flux exists on the 'v2' profile",
+                operation="query_flux",
+            )
+        return flux.rows(flux.run(self, query))
 
     @staticmethod
     def _not_yet(operation: str) -> UnsupportedOperation:
