@@ -14,7 +14,7 @@ import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from influxkit import telemetry
@@ -50,6 +50,18 @@ _FORMATS = ("rows", "arrow", "pandas", "polars")
 Transport = Literal["http", "flight", "auto"]
 _TRANSPORTS = ("http", "flight", "auto")
 logger = logging.getLogger("influxkit")
+
+
+def _is_table(records: Any) -> bool:
+    """A DataFrame or Arrow table (encoded by columns), not rows."""
+    return (
+        hasattr(records, "__arrow_c_stream__")
+        or hasattr(records, "__dataframe__")
+        or (
+            type(records).__name__ in ("Table", "RecordBatch", "DataFrame")
+            and type(records).__module__.split(".")[0] in ("pyarrow", "pandas", "polars")
+        )
+    )
 
 
 def _peeked(it: Iterator[Any]) -> Iterator[Any]:
@@ -266,6 +278,11 @@ class Connection:
         wait: bool = False,
         timeout: float | None = None,
         schema: Schema | Mapping[str, Any] | None = None,
+        measurement: str | None = None,
+        tag_columns: Sequence[str] | str = (),
+        timestamp_column: str | None = None,
+        field_columns: Sequence[str] | str | None = None,
+        measurement_column: str | None = None,
     ) -> WriteOutcome:
         """Write line protocol (``str``/``bytes``), Points, dicts, or a list of them.
 
@@ -276,6 +293,13 @@ class Connection:
         ``schema`` pins field types for this write, over the connection's ``schema``
         option (see :mod:`influxkit.lineprotocol.schema`): values are coerced exactly or
         refused before anything is sent.
+
+        A table (``pyarrow.Table`` / ``RecordBatch``, a pandas or polars DataFrame) is
+        encoded column by column: ``measurement`` (or ``measurement_column``),
+        ``tag_columns``, ``timestamp_column`` (default: a pandas ``DatetimeIndex``) and
+        ``field_columns`` (default: every other column). Rows line protocol cannot carry
+        (every field null, NaN) raise :class:`InvalidRecord` naming them, before
+        anything is sent; rejections by the server map back to row numbers.
 
         On a batched connection (``batch=...``) the points are buffered and the call
         returns at once (``outcome.buffered`` is true); ``wait=True`` blocks until they
@@ -295,7 +319,31 @@ class Connection:
         if schema is not None:
             extra = Schema.from_value(schema)
             pinned = pinned.merged(extra) if pinned else extra
-        body = encode(records, precision=prec if prec != "auto" else "ns", schema=pinned)
+        table_options = (measurement, measurement_column, timestamp_column, field_columns)
+        if _is_table(records):
+            from influxkit.lineprotocol.encode_columnar import encode_table
+
+            encoded = encode_table(
+                records,
+                measurement=measurement,
+                measurement_column=measurement_column,
+                tag_columns=tag_columns,
+                timestamp_column=timestamp_column,
+                field_columns=field_columns,
+                precision=prec if prec != "auto" else "ns",
+                schema=pinned,
+            )
+            encoded.raise_if_refused()
+            body = encoded.data
+            records = range(encoded.lines)  # line k is row k: rejections map to rows
+        elif tag_columns or any(o is not None for o in table_options):
+            raise ConfigError(
+                "measurement=, tag_columns=, timestamp_column=, field_columns= and "
+                "measurement_column= are for writing a table (pyarrow, pandas or polars); "
+                "Points and dicts carry their own"
+            )
+        else:
+            body = encode(records, precision=prec if prec != "auto" else "ns", schema=pinned)
         partial = self.config.accept_partial if accept_partial is None else accept_partial
         sync = self.config.no_sync if no_sync is None else no_sync
         if self._writer is not None:

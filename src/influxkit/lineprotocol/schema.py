@@ -31,7 +31,7 @@ from typing import Any
 from influxkit.errors import ConfigError, InvalidRecord
 from influxkit.lineprotocol.model import UInt
 
-__all__ = ["FIELD_TYPES", "MeasurementSchema", "Schema"]
+__all__ = ["FIELD_TYPES", "MeasurementSchema", "Schema", "coerce_table"]
 
 FIELD_TYPES = ("float", "int", "uint", "bool", "string")
 _ALIASES = {
@@ -135,6 +135,59 @@ class Schema:
             if kind is not None and value is not None:
                 out[key] = _convert(measurement, key, value, kind)
         return out
+
+
+# Arrow types each declared field type takes; others are cast (safely) or refused.
+_ARROW_TARGETS = {"float": "float64", "int": "int64", "uint": "uint64", "bool": "bool"}
+
+
+def coerce_table(table: Any, measurement: str, schema: Schema) -> Any:
+    """A ``pyarrow.Table`` with its declared field columns cast exactly, or refused.
+
+    Arrow's safe casts are the exact conversions: int -> float only where the float
+    holds the value, float -> int only without a fraction, -> uint only when not
+    negative. A string field must already be a string column.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    declared = schema.get(measurement)
+    if declared is None:
+        return table
+    for name, kind in declared.fields.items():
+        if name not in table.column_names:
+            continue
+        column = table.column(name)
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        if kind == "string":
+            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                raise InvalidRecord(
+                    f"measurement {measurement!r}: column {name!r} is {column.type}, but its "
+                    "field is declared string; convert the column to strings yourself"
+                )
+            continue
+        target = pa.type_for_alias(_ARROW_TARGETS[kind])
+        if column.type == target:
+            continue
+        if (
+            kind == "bool"
+            or pa.types.is_boolean(column.type)
+            or not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type))
+        ):
+            raise InvalidRecord(
+                f"measurement {measurement!r}: column {name!r} is {column.type}, which does "
+                f"not fit its declared type {kind}"
+            )
+        try:
+            cast = pc.cast(column, target, safe=True)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise InvalidRecord(
+                f"measurement {measurement!r}: column {name!r} ({column.type}) does not fit "
+                f"its declared type {kind} exactly: {exc}"
+            ) from None
+        table = table.set_column(table.column_names.index(name), name, cast)
+    return table
 
 
 def _measurement(measurement: str, spec: Any) -> MeasurementSchema:
