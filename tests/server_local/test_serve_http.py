@@ -53,7 +53,7 @@ def test_options_is_204_with_cors(client: httpx.Client) -> None:
 
 def test_unknown_path_is_plain_not_found(client: httpx.Client) -> None:
     for method, path in [("GET", "/"), ("GET", "/api/v3/nope"), ("PUT", "/api/v3/write_lp"),
-                         ("PATCH", "/ping"), ("GET", "/query")]:  # fmt: skip
+                         ("PATCH", "/ping"), ("GET", "/api/v1/query")]:  # fmt: skip
         r = client.request(method, path)
         assert (r.status_code, r.text) == (404, "Not found"), (method, path)
 

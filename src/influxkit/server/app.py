@@ -157,6 +157,8 @@ class InfluxApp:
             ("POST", "/api/v3/query_sql"): _Route(self.query_sql),
             ("GET", "/api/v3/query_influxql"): _Route(self.query_influxql),
             ("POST", "/api/v3/query_influxql"): _Route(self.query_influxql),
+            ("GET", "/query"): _Route(self.query_v1, "v1"),
+            ("POST", "/query"): _Route(self.query_v1, "v1"),
             ("POST", "/api/v2/query"): _Route(flux_query_handler(engine), "v2"),
             ("GET", "/api/v3/configure/database"): _Route(self.list_databases),
             ("POST", "/api/v3/configure/database"): _Route(self.create_database),
@@ -270,13 +272,38 @@ class InfluxApp:
         return StreamingResponse(chunks, headers={"content-type": CONTENT_TYPES[fmt]})
 
     async def query_influxql(self, request: Request) -> Response:
-        """``GET|POST /api/v3/query_influxql``: as query_sql, when the engine has InfluxQL."""
+        """``GET|POST /api/v3/query_influxql``: one statement, InfluxDB 3's table, any format."""
         accepted = parsing.accept_format(request.headers.get("accept"))
         q = await parsing.query_request(request, db_required=False)
         table = await run_in_threadpool(
             self.engine.query_influxql, q.query, database=q.db, params=q.params, format="arrow"
         )
         return await self._table_response(table, q.format or accepted or "json")
+
+    async def query_v1(self, request: Request) -> Response:
+        """``GET|POST /query``: InfluxQL in the v1 JSON (``db``, ``q``, ``epoch``, ``chunked``).
+
+        The fields come from the query string and, on POST, a form body (which wins, as
+        in 1.x); InfluxDB 3 also takes the query as a raw ``application/vnd.influxql``
+        body.  The answer is 1.x's on the v1 / v2 profiles, InfluxDB 3's otherwise.
+        """
+        from urllib.parse import parse_qsl
+
+        from influxkit.clients.local.influxql.v1_http import answer
+
+        v3 = self.engine.profile.name.startswith("v3")
+        fields = dict(request.query_params)
+        if request.method == "POST":
+            body = await parsing.read_body(request)
+            kind = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+            if kind == "application/x-www-form-urlencoded":
+                fields.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            elif v3 and kind in ("application/vnd.influxql", ""):
+                fields["q"] = body.decode("utf-8", "replace")
+            elif body:
+                raise Problem(400, {"error": f"unsupported content type for /query: {kind}"})
+        status, payload = await run_in_threadpool(answer, self.engine, fields, v3=v3)
+        return Response(payload, status, headers={"content-type": "application/json"})
 
     @staticmethod
     async def _table_response(table: pa.Table, fmt: str) -> Response:

@@ -150,17 +150,13 @@ def test_tokens():
 @pytest.mark.parametrize(
     ("operation", "call"),
     [
-        (
-            "query_influxql",
-            lambda e: e.query_influxql("SHOW DATABASES", database=None, params=None, format="rows"),
-        ),
         ("query_flux", lambda e: e.query_flux('from(bucket: "b")', org=None)),
         ("create_bucket", lambda e: e.create_bucket("b", org=None, retention_seconds=None)),
         ("list_buckets", lambda e: e.list_buckets(org=None)),
         ("delete_bucket", lambda e: e.delete_bucket("b", org=None)),
     ],
 )
-def test_not_in_the_local_engine_yet(operation, call):
+def test_outside_the_v3_profile_of_the_local_engine(operation, call):
     with pytest.raises(UnsupportedOperation) as info:
         call(v3())
     assert info.value.operation == operation

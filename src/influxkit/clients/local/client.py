@@ -255,8 +255,18 @@ class LocalClient:
     def query_influxql(
         self, query: str, *, database: str | None, params: Mapping[str, Any] | None, format: Format
     ) -> Any:
-        """Not in the local engine yet."""
-        raise self._not_yet("query_influxql")
+        """InfluxQL: on ``v1`` / ``v2`` the rows a 1.x ``/query`` decodes to, else InfluxDB 3's.
+
+        The ``v1`` profile answers as InfluxDB 1.x (several ``;``-separated statements,
+        ``CREATE`` / ``DROP DATABASE``, ``SLIMIT``, 1.x's parse errors as HTTP 400 and
+        statement errors as its 200 answer); the InfluxDB 3 profiles answer one
+        statement with ``iox::measurement`` first, as ``/api/v3/query_influxql``
+        does.  See :mod:`influxkit.clients.local.influxql`.
+        """
+        from influxkit.clients.local import influxql
+
+        answer = influxql.query_v3 if self._is_v3 else influxql.query_v1
+        return answer(self, query, database=database, params=params, format=format)
 
     def query_flux(self, query: str, *, org: str | None) -> list[dict[str, Any]]:
         """Run Flux as InfluxDB 2.x does (``v2`` profile): the rows of every table.
