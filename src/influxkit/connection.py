@@ -652,8 +652,31 @@ class Connection:
             "delete_bucket", lambda: self._client.delete_bucket(name, org=org or self.config.org)
         )
 
-    def create_token(self, name: str | None = None, **options: Any) -> dict[str, Any]:
-        """Create an admin token (``name=None``: the operator token); the server's answer."""
+    def create_token(
+        self,
+        name: str | None = None,
+        *,
+        permissions: list[dict[str, Any]] | None = None,
+        expiry_secs: int | None = None,
+    ) -> dict[str, Any]:
+        """Create a token; the server's answer (it holds the token, shown only once).
+
+        ``name=None``: the operator token; a name: a named admin token; with
+        ``permissions`` (InfluxDB 3 Enterprise): a resource token, e.g.
+        ``[{"resource_type": "db", "resource_names": ["app"], "actions": ["read"]}]``.
+        """
+        options: dict[str, Any] = {}
+        if expiry_secs is not None:
+            options["expiry_secs"] = expiry_secs
+        if permissions is not None:
+            from influxkit.protocol.requests import check_permissions
+
+            self._check("create_resource_token")
+            if name is None:
+                raise ConfigError(
+                    "a resource token needs a name: create_token(name, permissions=...)"
+                )
+            options["permissions"] = check_permissions(permissions)
         return self._admin("create_token", lambda: self._client.create_token(name, **options))
 
     def delete_token(self, name: str) -> None:

@@ -383,7 +383,8 @@ class HttpClient:
 
     def create_token(self, name: str | None, **options: Any) -> dict[str, Any]:
         """The operator token (``name=None``) or a named admin token; the server's JSON."""
-        return self._json(rq.create_token(name, options.get("expiry_secs"))) or {}
+        req = rq.create_token(name, options.get("expiry_secs"), options.get("permissions"))
+        return self._json(req) or {}
 
     def delete_token(self, name: str) -> None:
         """``DELETE /api/v3/configure/token?token_name=``."""

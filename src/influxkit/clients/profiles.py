@@ -90,7 +90,9 @@ PROFILES: dict[str, Profile] = {
     "v3_enterprise": Profile(
         name="v3_enterprise",
         product="InfluxDB 3 Enterprise",
-        operations=frozenset({"write", "query_influxql", "health"} | _SQL | _DBS | _TOKENS),
+        operations=frozenset(
+            {"write", "query_influxql", "health", "create_resource_token"} | _SQL | _DBS | _TOKENS
+        ),
         auto_create_database=True,
         max_databases=100,
         max_tables=4000,

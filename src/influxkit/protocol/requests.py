@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 
 import orjson
 
+from influxkit.errors import ConfigError
+
 if TYPE_CHECKING:
     from influxkit.config import ConnectionConfig
 
@@ -24,6 +26,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "Request",
     "auth_headers",
+    "check_permissions",
     "count_lines",
     "create_database",
     "create_token",
@@ -378,14 +381,61 @@ def v2_delete_bucket(bucket_id: str) -> Request:
     return Request("DELETE", f"/api/v2/buckets/{bucket_id}", "bucket")
 
 
-def create_token(name: str | None, expiry_secs: int | None = None) -> Request:
-    """v3 operator token (``name=None``) or a named admin token."""
+def create_token(
+    name: str | None,
+    expiry_secs: int | None = None,
+    permissions: list[dict[str, Any]] | None = None,
+) -> Request:
+    """v3 operator token (``name=None``), a named admin token, or (with ``permissions``)
+    an Enterprise resource token."""
     if name is None:
         return _json("POST", "/api/v3/configure/token/admin", "token", {})
     doc: dict[str, Any] = {"token_name": name}
+    if permissions is not None:
+        doc["permissions"] = check_permissions(permissions)
     if expiry_secs is not None:
         doc["expiry_secs"] = expiry_secs
+    if permissions is not None:
+        return _json("POST", "/api/v3/enterprise/configure/token", "token", doc)
     return _json("POST", "/api/v3/configure/token/named_admin", "token", doc)
+
+
+def check_permissions(permissions: Any) -> list[dict[str, Any]]:
+    """Enterprise resource-token permissions, validated and normalised.
+
+    Each is ``{"resource_type": "db" | "system", "resource_names": ["*" | name, ...],
+    "actions": ["read", "write"]}`` (the server's shape).
+    """
+    if not isinstance(permissions, list) or not permissions:
+        raise ConfigError(
+            "permissions must be a non-empty list of {'resource_type', 'resource_names', 'actions'}"
+        )
+    out = []
+    for perm in permissions:
+        if not isinstance(perm, dict) or set(perm) != {
+            "resource_type",
+            "resource_names",
+            "actions",
+        }:
+            raise ConfigError(
+                f"invalid permission {perm!r}: expected exactly the keys 'resource_type', "
+                "'resource_names' and 'actions'"
+            )
+        kind, names, actions = perm["resource_type"], perm["resource_names"], perm["actions"]
+        if kind not in ("db", "system"):
+            raise ConfigError(f"invalid resource_type {kind!r}: expected 'db' or 'system'")
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) and n for n in names)
+        ):
+            raise ConfigError(
+                f"invalid resource_names {names!r}: expected a list of names or ['*']"
+            )
+        if not isinstance(actions, list) or not actions or not set(actions) <= {"read", "write"}:
+            raise ConfigError(f"invalid actions {actions!r}: expected a list of 'read' / 'write'")
+        out.append({"resource_type": kind, "resource_names": list(names), "actions": list(actions)})
+    return out
 
 
 def delete_token(name: str) -> Request:

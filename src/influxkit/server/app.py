@@ -140,6 +140,24 @@ class _State:
     process_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     # token -> (name, expiry as a POSIX time or None), for tokens made through the API
     issued: dict[str, tuple[str, float | None]] = field(default_factory=dict)
+    # token -> permissions, for Enterprise resource tokens (admin tokens have none)
+    permissions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+# What a resource token needs for a path: the action on the request's database.
+_WRITE_PATHS = frozenset({"/api/v3/write_lp", "/api/v2/write", "/write"})
+_READ_PATHS = frozenset({"/api/v3/query_sql", "/api/v3/query_influxql", "/query", "/api/v2/query"})
+_ANYONE_PATHS = frozenset({"/health", "/api/v1/health", "/ping"})
+_FORBIDDEN = b'{"error": "unauthorized to perform requested action with the token"}'
+
+
+def _granted(permissions: list[dict[str, Any]], database: str | None, action: str) -> bool:
+    return any(
+        p["resource_type"] == "db"
+        and action in p["actions"]
+        and ("*" in p["resource_names"] or database in p["resource_names"])
+        for p in permissions
+    )
 
 
 class InfluxApp:
@@ -166,6 +184,11 @@ class InfluxApp:
             ("POST", "/api/v3/configure/token/admin"): _Route(self.create_admin_token, open=True),
             ("POST", "/api/v3/configure/token/named_admin"): _Route(self.create_named_token),
             ("DELETE", "/api/v3/configure/token"): _Route(self.delete_token),
+            **(
+                {("POST", "/api/v3/enterprise/configure/token"): _Route(self.create_resource_token)}
+                if engine.profile.supports("create_resource_token")
+                else {}
+            ),
             ("GET", "/health"): _Route(self.health),
             ("GET", "/api/v1/health"): _Route(self.health),
             ("GET", "/ping"): _Route(self.ping),
@@ -186,6 +209,8 @@ class InfluxApp:
             response = render(Problem(405, "endpoint disabled, started without auth"), "v3")
         elif (denied := self._authenticate(request, route)) is not None:
             response = render(denied, "v3")  # auth runs before routing: v3 shape everywhere
+        elif (denied := await self._authorize(request, route)) is not None:
+            response = render(denied, "v3")
         elif route is None:
             response = Response("Not found", 404)
         else:
@@ -208,6 +233,33 @@ class InfluxApp:
         if token is not None and self._token_valid(token):
             return None
         return Problem(401, parsing.UNAUTHENTICATED)
+
+    async def _authorize(self, request: Request, route: _Route | None) -> Problem | None:
+        """A resource token may do only what its permissions grant (403 otherwise)."""
+        if not self.state.permissions or route is None or route.open:
+            return None
+        with_p = request.url.path in ("/write", "/query")
+        token = parsing.request_token(request.headers, request.query_params, with_p)
+        permissions = self.state.permissions.get(token or "")
+        if permissions is None:
+            return None  # an admin token
+        path = request.url.path
+        if path in _ANYONE_PATHS:
+            return None
+        if path in _WRITE_PATHS or path in _READ_PATHS:
+            params = request.query_params
+            database = params.get("db") or params.get("bucket")
+            if database is None and request.method == "POST":
+                body = await request.body()  # starlette keeps it for the handler
+                try:
+                    doc = orjson.loads(body) if body[:1] == b"{" else {}
+                except orjson.JSONDecodeError:
+                    doc = {}
+                database = doc.get("db") if isinstance(doc, dict) else None
+            action = "write" if path in _WRITE_PATHS else "read"
+            if _granted(permissions, database, action):
+                return None
+        return Problem(403, _FORBIDDEN)
 
     def _token_valid(self, token: str) -> bool:
         import hmac
@@ -359,6 +411,28 @@ class InfluxApp:
         answer = await run_in_threadpool(self.engine.create_token, name, expiry_secs=expiry)
         return await self._token_response(answer)
 
+    async def create_resource_token(self, request: Request) -> Response:
+        """``POST /api/v3/enterprise/configure/token``: a resource token (201).
+
+        Body: ``{"token_name", "permissions": [{"resource_type", "resource_names",
+        "actions"}], "expiry_secs"}``; the token may then read / write only what the
+        permissions name.
+        """
+        from influxkit.protocol.requests import check_permissions
+
+        doc = parsing.json_object(await parsing.read_body(request))
+        name = parsing.field_of(doc, "token_name", str)
+        expiry = parsing.field_of(doc, "expiry_secs", int, required=False)
+        try:
+            permissions = check_permissions(doc.get("permissions"))
+        except InfluxError as exc:
+            raise Problem(400, {"error": exc.message}) from None
+        answer = await run_in_threadpool(
+            self.engine.create_token, name, expiry_secs=expiry, permissions=permissions
+        )
+        self.state.permissions[answer["token"]] = permissions
+        return await self._token_response(answer)
+
     async def delete_token(self, request: Request) -> Response:
         """``DELETE /api/v3/configure/token?token_name=``: 200; the token stops working."""
         name = parsing.required_param(request.query_params, "token_name")
@@ -366,6 +440,7 @@ class InfluxApp:
         for token, (issued_name, _) in list(self.state.issued.items()):
             if issued_name == name:
                 del self.state.issued[token]
+                self.state.permissions.pop(token, None)
         return Response()
 
     async def health(self, request: Request) -> Response:

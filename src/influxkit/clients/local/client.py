@@ -370,6 +370,8 @@ class LocalClient:
                 if expiry is None
                 else datetime.fromtimestamp(now.timestamp() + expiry, UTC).isoformat(),
             }
+            if options.get("permissions") is not None:
+                answer["permissions"] = options["permissions"]
             self._tokens[token_name] = {k: v for k, v in answer.items() if k != "token"}
             return answer
 
