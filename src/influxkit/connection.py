@@ -6,7 +6,6 @@ encodes records to line protocol, resolves the database, and counts what it did.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
 import os
@@ -21,10 +20,8 @@ from influxkit import telemetry
 from influxkit.clients.base import WriteOutcome
 from influxkit.clients.profiles import get_profile
 from influxkit.config import ConnectionConfig
-from influxkit.errors import ConfigError, InfluxError, QueryError, TransportError, WriteError
+from influxkit.errors import ConfigError, InfluxError, QueryError, TransportError
 from influxkit.lineprotocol.schema import Schema
-from influxkit.point import Point
-from influxkit.receipts import rejections
 from influxkit.results import batch_to_rows, convert
 
 if TYPE_CHECKING:
@@ -52,26 +49,10 @@ _TRANSPORTS = ("http", "flight", "auto")
 logger = logging.getLogger("influxkit")
 
 
-def _is_table(records: Any) -> bool:
-    """A DataFrame or Arrow table (encoded by columns), not rows."""
-    return (
-        hasattr(records, "__arrow_c_stream__")
-        or hasattr(records, "__dataframe__")
-        or (
-            type(records).__name__ in ("Table", "RecordBatch", "DataFrame")
-            and type(records).__module__.split(".")[0] in ("pyarrow", "pandas", "polars")
-        )
-    )
-
-
 def _peeked(it: Iterator[Any]) -> Iterator[Any]:
     """``it`` with its first item already fetched (so a failing stream fails now)."""
     first = list(itertools.islice(it, 1))
     return itertools.chain(first, it)
-
-
-# Records that are one record even though they can be iterated.
-_ONE_RECORD = (str, bytes, bytearray, memoryview, Point, Mapping)
 
 
 def _make_client(config: ConnectionConfig, profile: Profile) -> Client:
@@ -306,88 +287,46 @@ class Connection:
         are delivered, raising the error of any that could not be (after ``on_error``
         had them), or :class:`FlushTimeout` after ``timeout`` seconds.
         """
-        from influxkit.lineprotocol.encode import encode
-        from influxkit.lineprotocol.precision import normalize_precision
+        from influxkit.prepared import prepare_write
 
         self._check("write")
-        started = time.perf_counter()
-        db = self._database(database, "write")
-        prec = normalize_precision(precision or self.config.precision)
-        if not isinstance(records, _ONE_RECORD) and isinstance(records, Iterator):
-            records = list(records)  # kept, to map rejected lines back to records
-        pinned = self.config.schema
-        if schema is not None:
-            extra = Schema.from_value(schema)
-            pinned = pinned.merged(extra) if pinned else extra
-        table_options = (measurement, measurement_column, timestamp_column, field_columns)
-        if _is_table(records):
-            from influxkit.lineprotocol.encode_columnar import encode_table
-
-            encoded = encode_table(
-                records,
-                measurement=measurement,
-                measurement_column=measurement_column,
-                tag_columns=tag_columns,
-                timestamp_column=timestamp_column,
-                field_columns=field_columns,
-                precision=prec if prec != "auto" else "ns",
-                schema=pinned,
-            )
-            encoded.raise_if_refused()
-            body = encoded.data
-            records = range(encoded.lines)  # line k is row k: rejections map to rows
-        elif tag_columns or any(o is not None for o in table_options):
-            raise ConfigError(
-                "measurement=, tag_columns=, timestamp_column=, field_columns= and "
-                "measurement_column= are for writing a table (pyarrow, pandas or polars); "
-                "Points and dicts carry their own"
-            )
-        else:
-            body = encode(records, precision=prec if prec != "auto" else "ns", schema=pinned)
-        partial = self.config.accept_partial if accept_partial is None else accept_partial
-        sync = self.config.no_sync if no_sync is None else no_sync
+        prep = prepare_write(
+            self.config,
+            records,
+            database=self._database(database, "write"),
+            precision=precision,
+            accept_partial=accept_partial,
+            no_sync=no_sync,
+            schema=schema,
+            measurement=measurement,
+            tag_columns=tag_columns,
+            timestamp_column=timestamp_column,
+            field_columns=field_columns,
+            measurement_column=measurement_column,
+        )
         if self._writer is not None:
             from influxkit.batching.batch import split_chunks
 
-            pieces = split_chunks(body, self.config.batch.size)  # type: ignore[union-attr]
+            pieces = split_chunks(prep.body, self.config.batch.size)  # type: ignore[union-attr]
             try:
-                points = self._writer.put(
-                    pieces, (db, prec, partial, sync), wait=wait, timeout=timeout
-                )
+                points = self._writer.put(pieces, prep.key, wait=wait, timeout=timeout)
             except InfluxError as exc:
                 raise self._tag(exc, "write") from None
-            self._stats.add(writes=1)
-            return WriteOutcome(
-                lines=points,
-                requests=0,
-                buffered=not wait,
-                bytes=len(body),
-                duration=time.perf_counter() - started,
-            )
+            return prep.buffered(points, wait=wait, stats=self._stats)
         try:
-            with telemetry.span(
-                "write", connection=self.name, database=db, operation="write", bytes=len(body)
-            ) as span:
+            with prep.span(self.name) as span:
                 outcome = self._client.write(
-                    body,
-                    database=db,
-                    precision=prec,
-                    accept_partial=partial,
-                    no_sync=sync,
+                    prep.body,
+                    database=prep.database,
+                    precision=prep.precision,
+                    accept_partial=prep.accept_partial,
+                    no_sync=prep.no_sync,
                 )
                 span.set(points=outcome.lines, bytes_sent=outcome.bytes_sent)
         except InfluxError as exc:
-            self._stats.error("write_errors", exc)
-            if isinstance(exc, WriteError) and exc.line_errors:
-                exc.rejected = rejections(records, body, exc.line_errors)
+            prep.refused(exc, self._stats)
             raise self._tag(exc, "write") from None
-        self._stats.add(
-            writes=1,
-            points_written=outcome.lines,
-            bytes_written=len(body),
-            requests=outcome.requests,
-        )
-        return dataclasses.replace(outcome, bytes=len(body), duration=time.perf_counter() - started)
+        return prep.delivered(outcome, self._stats)
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until everything written before the call is delivered or reported.

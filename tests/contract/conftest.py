@@ -9,6 +9,12 @@ and runs on every backend that has it):
   for the v1 subset; without ``influxd`` this fails in CI and skips elsewhere;
 - ``influxdb3``: any real InfluxDB 3 given by ``INFLUXKIT_TEST_V3_URL`` and
   ``INFLUXKIT_TEST_V3_TOKEN``; left out when those are unset, and the run says so.
+
+Each backend is tried through both APIs: the sync :class:`influxkit.Connection`
+(test ids ``[local]``, ``[serve]``...) and the asyncio one (``[local-aio]``...), an
+:class:`influxkit.aio.AsyncConnection` behind
+:class:`~influxkit.aio.blocking.BlockingConnection`, which offers the same methods as
+blocking calls. The tests are the same; only the connection under them differs.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from dataclasses import dataclass
 import pytest
 
 import influxkit
+import influxkit.aio
+from influxkit.aio.blocking import BlockingConnection
 
 V3 = frozenset({"sql", "v3_writes", "uint", "auto_create", "admin_v3", "health"})
 V1 = frozenset({"influxql", "v1_writes", "admin_v1", "health"})
@@ -31,6 +39,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "influxdb1": V1,
     "influxdb3": V3,
 }
+# "sync": influxkit.Connection; "aio": influxkit.aio.AsyncConnection, driven blocking.
+APIS = ("sync", "aio")
 V3_URL = os.environ.get("INFLUXKIT_TEST_V3_URL")
 V3_TOKEN = os.environ.get("INFLUXKIT_TEST_V3_TOKEN")
 
@@ -62,16 +72,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for mark in metafunc.definition.iter_markers("needs"):
         needs.update(mark.args)
     chosen = [b for b in _backends() if needs <= CAPABILITIES[b]]
-    metafunc.parametrize("backend", chosen, indirect=True)
+    params = [
+        pytest.param((b, api), id=b if api == "sync" else f"{b}-{api}")
+        for b in chosen
+        for api in APIS
+    ]
+    metafunc.parametrize("backend", params, indirect=True)
 
 
 @dataclass
 class Backend:
-    """A backend as the tests see it: its name, capabilities and a fresh connection."""
+    """A backend as the tests see it: its name, capabilities and a fresh connection.
+
+    ``conn`` has the methods of :class:`influxkit.Connection` whichever API is under it.
+    """
 
     name: str
-    conn: influxkit.Connection
+    conn: influxkit.Connection | BlockingConnection
     database: str
+    api: str = "sync"
 
     def has(self, capability: str) -> bool:
         return capability in CAPABILITIES[self.name]
@@ -103,20 +122,26 @@ def _serve():
 
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
-    name = request.param
+    name, api = request.param
     db = _fresh_db()
+    url: str | None
     if name == "local":
-        conn = influxkit.connect(client="local", database=db)
+        url, options = None, {"client": "local"}
     elif name == "serve":
-        conn = influxkit.connect(request.getfixturevalue("_serve").url, database=db)
+        url, options = request.getfixturevalue("_serve").url, {}
     elif name == "influxdb1":
-        server = request.getfixturevalue("influxdb1")
-        conn = influxkit.connect(server.url, api_version="v1", database=db)
-        conn.create_database(db)
+        url, options = request.getfixturevalue("influxdb1").url, {"api_version": "v1"}
     else:
-        conn = influxkit.connect(V3_URL, token=V3_TOKEN, database=db)
+        url, options = V3_URL, {"token": V3_TOKEN}
+    conn: influxkit.Connection | BlockingConnection
+    if api == "sync":
+        conn = influxkit.connect(url, database=db, **options)
+    else:
+        conn = BlockingConnection(influxkit.aio.connect(url, database=db, **options))
+    if name == "influxdb1":
+        conn.create_database(db)
     try:
-        yield Backend(name, conn, db)
+        yield Backend(name, conn, db, api)
     finally:
         try:
             if name != "local" and db in conn.list_databases():

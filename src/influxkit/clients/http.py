@@ -2,9 +2,12 @@
 
 One pooled ``httpx.Client`` per connection (created in :meth:`HttpClient.start`, closed
 in :meth:`HttpClient.close`).  The requests are built and the answers judged by the
-sans-IO :mod:`influxkit.protocol`; this module only moves bytes, and is the one place
-httpx errors become :class:`~influxkit.errors.TransportError`.  httpx is imported here,
-when the first HTTP connection starts, never by ``import influxkit``.
+sans-IO :mod:`influxkit.protocol`, and what each operation sends and makes of the
+answers is a plan in :mod:`influxkit.clients.http_ops`, shared with the asyncio client
+(:mod:`influxkit.aio.http`); this module only moves bytes, and is the one place httpx
+errors become :class:`~influxkit.errors.TransportError` (the async client uses the same
+mapping, :func:`transport_errors`, and the same pool settings, :func:`pool_options`).
+httpx is imported here, when the first HTTP connection starts, never by ``import influxkit``.
 
 Results have the local engine's types: rows are dicts with ``time`` as an aware UTC
 ``datetime``; Arrow / pandas / polars come from Parquet (v3) or are built from the
@@ -15,44 +18,66 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import ssl
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import orjson
-
-from influxkit.clients.base import WriteOutcome
-from influxkit.errors import (
-    DatabaseNotFound,
-    MissingDependency,
-    PartialWriteError,
-    ServerError,
-    TransportError,
-    WriteError,
-)
-from influxkit.protocol import decode, decode_v1, responses
+from influxkit.clients import http_ops as ops
+from influxkit.clients.http_ops import STREAM_BATCH_ROWS
+from influxkit.errors import MissingDependency, TransportError
+from influxkit.protocol import decode, responses
 from influxkit.protocol import requests as rq
-from influxkit.results import convert
 
 if TYPE_CHECKING:
     import httpx
 
-    from influxkit.clients.base import Format, StreamFormat
+    from influxkit.clients.base import Format, StreamFormat, WriteOutcome
     from influxkit.clients.profiles import Profile
     from influxkit.config import ConnectionConfig
     from influxkit.protocol.requests import Request
 
-__all__ = ["STREAM_BATCH_ROWS", "HttpClient"]
+__all__ = ["STREAM_BATCH_ROWS", "HttpClient", "pool_options", "transport_errors"]
 
-# Rows per Arrow record batch when streaming a query with format="arrow".
-STREAM_BATCH_ROWS = 10_000
-# Looked up once: whether v3 rows can come from Parquet (see HttpClient._v3_query).
+T = TypeVar("T")
+_log = logging.getLogger("influxkit")
+
+# Looked up once: whether v3 rows can come from Parquet (see http_ops._v3_query). Read at
+# each query by both clients, so a benchmark can turn it off to measure the JSON path.
 _HAS_PYARROW = importlib.util.find_spec("pyarrow") is not None
 
 
+def pool_options(cfg: ConnectionConfig) -> dict[str, Any]:
+    """The keyword arguments of ``httpx.Client`` / ``httpx.AsyncClient`` for ``cfg``.
+
+    Base URL, auth header, timeouts, pool limits, TLS and HTTP/2: one definition, so the
+    sync and the async client of a connection talk to the server the same way.
+    """
+    import httpx
+
+    if cfg.http2 and importlib.util.find_spec("h2") is None:
+        raise MissingDependency("http2=True needs the h2 package: run `pip install 'httpx[http2]'`")
+    verify: ssl.SSLContext | bool = cfg.verify_ssl
+    if cfg.ca_file:
+        verify = ssl.create_default_context(cafile=cfg.ca_file)
+    return {
+        "base_url": cfg.base_url,
+        "headers": {"User-Agent": "influxkit", **rq.auth_headers(cfg)},
+        "timeout": httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout),
+        "limits": httpx.Limits(
+            max_connections=cfg.pool_size, max_keepalive_connections=cfg.pool_size
+        ),
+        "verify": verify,
+        "http2": cfg.http2,
+    }
+
+
 @contextlib.contextmanager
-def _transport_errors(method: str, path: str, timeout: float) -> Iterator[None]:
-    """Map every httpx failure to a retryable :class:`TransportError` (the only such place)."""
+def transport_errors(method: str, path: str, timeout: float) -> Iterator[None]:
+    """Map every httpx failure to a retryable :class:`TransportError` (the only such place).
+
+    A plain ``with`` block: it works around ``await`` too, so the async client uses it.
+    """
     import httpx
 
     try:
@@ -96,6 +121,9 @@ class HttpClient:
         self.profile = profile
         self._client: httpx.Client | None = None
         self._inherited: httpx.Client | None = None  # a forked child's copy of the parent's
+        # Run by close(): what else the connection opened for this server (the pools of
+        # its asyncio twin, see influxkit.aio) is closed with it.
+        self.close_hooks: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         return f"<HttpClient {self.config.base_url} api={self.config.api_version}>"
@@ -106,30 +134,21 @@ class HttpClient:
         """Create the pooled ``httpx.Client`` (base URL, auth header, TLS, limits)."""
         import httpx
 
-        cfg = self.config
-        if cfg.http2 and importlib.util.find_spec("h2") is None:
-            raise MissingDependency(
-                "http2=True needs the h2 package: run `pip install 'httpx[http2]'`"
-            )
-        verify: ssl.SSLContext | bool = cfg.verify_ssl
-        if cfg.ca_file:
-            verify = ssl.create_default_context(cafile=cfg.ca_file)
-        self._client = httpx.Client(
-            base_url=cfg.base_url,
-            headers={"User-Agent": "influxkit", **rq.auth_headers(cfg)},
-            timeout=httpx.Timeout(cfg.timeout, connect=cfg.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=cfg.pool_size, max_keepalive_connections=cfg.pool_size
-            ),
-            verify=verify,
-            http2=cfg.http2,
-        )
+        self._client = httpx.Client(**pool_options(self.config))
 
     def close(self) -> None:
-        """Close the pool."""
-        client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        """Close the pool, after the :attr:`close_hooks` (each runs once, errors logged)."""
+        hooks, self.close_hooks = self.close_hooks, []
+        try:
+            for hook in hooks:
+                try:
+                    hook()
+                except Exception:
+                    _log.exception("influxkit: closing %r: a close hook failed", self)
+        finally:
+            client, self._client = self._client, None
+            if client is not None:
+                client.close()
 
     def after_fork_in_child(self) -> None:
         """A forked child's own pool: the parent's sockets are not the child's to use.
@@ -154,19 +173,16 @@ class HttpClient:
 
     def _send(self, req: Request) -> httpx.Response:
         client = self.http
-        with _transport_errors(req.method, req.path, self.config.timeout):
+        with transport_errors(req.method, req.path, self.config.timeout):
             resp = client.request(
                 req.method, req.path, params=req.params, headers=req.headers, content=req.content
             )
         responses.check(resp.status_code, resp.headers, resp.content, req)
         return resp
 
-    def _json(self, req: Request) -> Any:
-        content = self._send(req).content
-        if not content:
-            return None
-        with decode.gc_paused():
-            return orjson.loads(content)
+    def _run(self, plan: ops.Plan[T]) -> T:
+        """Send what ``plan`` asks for, one request at a time (see :mod:`.http_ops`)."""
+        return ops.run(plan, self._send)
 
     # -- writes --------------------------------------------------------------
 
@@ -180,42 +196,27 @@ class HttpClient:
         no_sync: bool,
     ) -> WriteOutcome:
         """POST ``body`` to the write endpoint (split above 10 MiB, gzipped above the threshold)."""
-        reqs = rq.write(
-            self.config,
-            body,
-            database=database,
-            precision=precision,
-            accept_partial=accept_partial,
-            no_sync=no_sync,
+        return self._run(
+            ops.write(
+                self.config,
+                body,
+                database=database,
+                precision=precision,
+                accept_partial=accept_partial,
+                no_sync=no_sync,
+            )
         )
-        sent = 0
-        for index, req in enumerate(reqs):
-            try:
-                self._send(req)
-            except WriteError as exc:
-                if index == 0 or isinstance(exc, PartialWriteError):
-                    raise
-                raise _landed_before(exc, req.first_line - 1, index) from None
-            sent += len(req.content or b"")
-        return WriteOutcome(lines=sum(r.lines for r in reqs), requests=len(reqs), bytes_sent=sent)
 
     # -- queries -------------------------------------------------------------
-
-    def _v3_query(self, req_for: Any, format: Format) -> Any:
-        # Parquet carries the column types, so rows come back with the same Python types
-        # as from the local engine (every timestamp column a datetime, NULL columns kept).
-        # Without pyarrow (a write-and-rows-only install) rows come from JSON, where only
-        # ``time`` can be recognised as a timestamp.
-        if format == "rows" and not _HAS_PYARROW:
-            return decode.json_rows(self._send(req_for("json")).content)
-        return convert(decode.parquet_table(self._send(req_for("parquet")).content), format)
 
     def query_sql(
         self, sql: str, *, database: str, params: Mapping[str, Any] | None, format: Format
     ) -> Any:
         """SQL over ``/api/v3/query_sql``, as Parquet (JSON for rows without pyarrow)."""
-        return self._v3_query(
-            lambda fmt: rq.sql_query(sql, database=database, params=params, fmt=fmt), format
+        return self._run(
+            ops.query_sql(
+                sql, database=database, params=params, format=format, has_pyarrow=_HAS_PYARROW
+            )
         )
 
     def query_sql_stream(
@@ -225,69 +226,21 @@ class HttpClient:
 
         The request is sent when iteration starts; closing the iterator closes the response.
         """
-        req = rq.sql_query(sql, database=database, params=params, fmt="jsonl")
+        req = ops.sql_stream_request(sql, database=database, params=params)
         return self._stream(req, format)
 
     def _stream(self, req: Request, format: StreamFormat) -> Iterator[Any]:
-        client = self.http
+        with self._streamed(req) as resp:
+            shaper = ops.RowStream(format)
+            for chunk in resp.iter_bytes():
+                yield from shaper.feed(chunk)
+            yield from shaper.close()
+
+    @contextlib.contextmanager
+    def _streamed(self, req: Request) -> Iterator[httpx.Response]:
+        """The response of ``req`` with its body still to read; a refusal raises first."""
         with (
-            _transport_errors(req.method, req.path, self.config.timeout),
-            client.stream(
-                req.method, req.path, params=req.params, headers=req.headers, content=req.content
-            ) as resp,
-        ):
-            if not 200 <= resp.status_code < 300:
-                resp.read()
-                responses.check(resp.status_code, resp.headers, resp.content, req)
-            decoder = decode.JsonlDecoder(time_as_ns=format == "arrow")
-            if format == "rows":
-                yield from decoder.decode(resp.iter_bytes())
-                return
-            pending: list[dict[str, Any]] = []
-            for row in decoder.decode(resp.iter_bytes()):
-                pending.append(row)
-                if len(pending) >= STREAM_BATCH_ROWS:
-                    yield decode.rows_to_batch(pending, decoder.columns)
-                    pending = []
-            if pending:
-                yield decode.rows_to_batch(pending, decoder.columns)
-
-    def execute_sql(self, sql: str, *, database: str, params: Mapping[str, Any] | None) -> int:
-        """Sent as a query: InfluxDB 3 refuses DML/DDL (a :class:`QueryError`); else a row count."""
-        rows = decode.json_rows(
-            self._send(rq.sql_query(sql, database=database, params=params, fmt="json")).content
-        )
-        if len(rows) == 1 and isinstance(rows[0].get("count"), int):
-            return int(rows[0]["count"])
-        return 0
-
-    def query_influxql(
-        self, query: str, *, database: str | None, params: Mapping[str, Any] | None, format: Format
-    ) -> Any:
-        """InfluxQL: v3 ``/api/v3/query_influxql``; v1/v2 ``/query`` with ``epoch=ns``."""
-        cfg = self.config
-        if cfg.api_version == "v3":
-            return self._v3_query(
-                lambda fmt: rq.influxql_query(
-                    cfg, query, database=database, params=params, fmt=fmt
-                ),
-                format,
-            )
-        req = rq.influxql_query(cfg, query, database=database, params=params)
-        rows: list[dict[str, Any]] = []
-        docs: list[Any] = []
-        with decode.gc_paused(), contextlib.closing(self._v1_stream(req)) as stream:
-            # Decode each chunk while the server computes the next one.
-            for doc in stream:
-                if format == "rows":
-                    rows.extend(decode_v1.v1_rows(doc))
-                else:
-                    docs.append(doc)
-        return rows if format == "rows" else convert(decode_v1.v1_table(docs), format)
-
-    def _v1_stream(self, req: Request) -> Iterator[Any]:
-        with (
-            _transport_errors(req.method, req.path, self.config.timeout),
+            transport_errors(req.method, req.path, self.config.timeout),
             self.http.stream(
                 req.method, req.path, params=req.params, headers=req.headers, content=req.content
             ) as resp,
@@ -295,100 +248,77 @@ class HttpClient:
             if not 200 <= resp.status_code < 300:
                 resp.read()
                 responses.check(resp.status_code, resp.headers, resp.content, req)
-            stream = decode_v1.DocumentStream()
+            yield resp
+
+    def execute_sql(self, sql: str, *, database: str, params: Mapping[str, Any] | None) -> int:
+        """Sent as a query: InfluxDB 3 refuses DML/DDL (a :class:`QueryError`); else a row count."""
+        return self._run(ops.execute_sql(sql, database=database, params=params))
+
+    def query_influxql(
+        self, query: str, *, database: str | None, params: Mapping[str, Any] | None, format: Format
+    ) -> Any:
+        """InfluxQL: v3 ``/api/v3/query_influxql``; v1/v2 ``/query`` with ``epoch=ns``."""
+        cfg = self.config
+        if cfg.api_version == "v3":
+            return self._run(
+                ops.query_influxql_v3(
+                    cfg,
+                    query,
+                    database=database,
+                    params=params,
+                    format=format,
+                    has_pyarrow=_HAS_PYARROW,
+                )
+            )
+        req = rq.influxql_query(cfg, query, database=database, params=params)
+        results = ops.V1Results(format)
+        # Each chunk is decoded while the server computes the next one.
+        with decode.gc_paused(), self._streamed(req) as resp:
             for chunk in resp.iter_bytes():
-                yield from stream.feed(chunk)
-            yield from stream.close()
+                results.feed(chunk)
+        return results.result()
 
     def query_flux(self, query: str, *, org: str | None) -> list[dict[str, Any]]:
         """Flux over ``/api/v2/query``; annotated CSV decoded to typed rows."""
-        return decode_v1.flux_rows(self._send(rq.flux_query(query, org=org)).content)
+        return self._run(ops.query_flux(query, org=org))
 
     # -- databases -----------------------------------------------------------
 
-    def _v1_documents(self, req: Request) -> list[Any]:
-        return decode_v1.v1_documents(self._send(req).content)
-
-    def _v1_statement(self, req: Request) -> list[dict[str, Any]]:
-        return decode_v1.v1_rows(self._v1_documents(req))
-
     def create_database(self, name: str, *, retention_period: str | None = None) -> None:
         """Create ``name``; on 1.x (which accepts an existing name silently) a 409 is raised."""
-        if self.config.api_version == "v3":
-            self._send(rq.create_database(self.config, name, retention_period))
-            return
-        if name in self.list_databases():
-            raise ServerError(
-                f"database {name!r} already exists (InfluxDB 1.x would accept CREATE DATABASE "
-                "silently; influxkit reports it as InfluxDB 3 does)",
-                status=409,
-                method="POST",
-                path="/query",
-                retryable=False,
-            )
-        self._v1_statement(rq.create_database(self.config, name, retention_period))
+        self._run(ops.create_database(self.config, name, retention_period=retention_period))
 
     def list_databases(self) -> list[str]:
         """Database names, sorted (v3 includes ``_internal``, as the server lists it)."""
-        if self.config.api_version == "v3":
-            rows = self._json(rq.list_databases(self.config)) or []
-            return sorted(r["iox::database"] for r in rows)
-        rows = self._v1_statement(rq.list_databases(self.config))
-        return sorted(r["name"] for r in rows)
+        return self._run(ops.list_databases(self.config))
 
     def delete_database(self, name: str) -> None:
         """Delete ``name``; unknown is :class:`DatabaseNotFound` (1.x itself says nothing)."""
-        if self.config.api_version == "v3":
-            self._send(rq.delete_database(self.config, name))
-            return
-        if name not in self.list_databases():
-            raise DatabaseNotFound(
-                f"database not found: {name!r}", status=404, method="POST", path="/query"
-            )
-        self._v1_statement(rq.delete_database(self.config, name))
+        self._run(ops.delete_database(self.config, name))
 
     # -- v2 buckets ----------------------------------------------------------
 
-    def _org_id(self, org: str | None) -> str:
-        orgs = (self._json(rq.v2_orgs(org)) or {}).get("orgs") or []
-        if not orgs:
-            raise DatabaseNotFound(
-                f"organization not found: {org!r}", status=404, path="/api/v2/orgs"
-            )
-        return str(orgs[0]["id"])
-
     def create_bucket(self, name: str, *, org: str | None, retention_seconds: int | None) -> None:
         """``POST /api/v2/buckets`` (the org id is looked up by name first)."""
-        self._send(rq.v2_create_bucket(name, self._org_id(org), retention_seconds))
+        self._run(ops.create_bucket(name, org=org, retention_seconds=retention_seconds))
 
     def list_buckets(self, *, org: str | None) -> list[str]:
         """Bucket names, sorted (first page of 100)."""
-        doc = self._json(rq.v2_list_buckets(org)) or {}
-        return sorted(b["name"] for b in doc.get("buckets", []))
+        return self._run(ops.list_buckets(org=org))
 
     def delete_bucket(self, name: str, *, org: str | None) -> None:
         """Find the bucket's id by name, then ``DELETE /api/v2/buckets/<id>``."""
-        found = [
-            b
-            for b in (self._json(rq.v2_find_bucket(name, org)) or {}).get("buckets", [])
-            if b.get("name") == name
-        ]
-        if not found:
-            raise DatabaseNotFound(
-                f"bucket not found: {name!r}", status=404, path="/api/v2/buckets"
-            )
-        self._send(rq.v2_delete_bucket(str(found[0]["id"])))
+        self._run(ops.delete_bucket(name, org=org))
 
     # -- v3 tokens -----------------------------------------------------------
 
     def create_token(self, name: str | None, **options: Any) -> dict[str, Any]:
         """The operator token (``name=None``) or a named admin token; the server's JSON."""
-        req = rq.create_token(name, options.get("expiry_secs"), options.get("permissions"))
-        return self._json(req) or {}
+        return self._run(ops.create_token(name, **options))
 
     def delete_token(self, name: str) -> None:
         """``DELETE /api/v3/configure/token?token_name=``."""
-        self._send(rq.delete_token(name))
+        self._run(ops.delete_token(name))
 
     # -- health --------------------------------------------------------------
 
@@ -397,36 +327,4 @@ class HttpClient:
 
         No answer at all raises :class:`TransportError`; 401/403 raise :class:`AuthError`.
         """
-        out: dict[str, Any] = {"status": "pass", "version": None}
-        for req in rq.health(self.config):
-            try:
-                resp = self._send(req)
-            except ServerError as exc:
-                if exc.status is None or exc.status < 500:
-                    raise
-                return {**out, "status": "fail", "message": exc.message}
-            headers = resp.headers
-            if headers.get("x-influxdb-version"):
-                out["version"] = headers["x-influxdb-version"]
-            if headers.get("x-influxdb-build"):
-                out["build"] = headers["x-influxdb-build"]
-            parsed = responses.parse_body(resp.content)
-            if isinstance(parsed, dict):
-                out.update({k: v for k, v in parsed.items() if k not in ("checks",)})
-                if parsed.get("status") not in (None, "pass"):
-                    out["status"] = "fail"
-        return out
-
-
-def _landed_before(exc: WriteError, lines: int, requests: int) -> PartialWriteError:
-    """A later piece of a split write failed: the lines of the earlier pieces landed."""
-    return PartialWriteError(
-        f"{exc.message}; lines 1-{lines} were written by {requests} earlier request(s)",
-        status=exc.status,
-        body=exc.body,
-        method=exc.method,
-        path=exc.path,
-        retry_after=exc.retry_after,
-        line_errors=exc.line_errors,
-        retryable=exc.retryable,
-    )
+        return self._run(ops.health(self.config))

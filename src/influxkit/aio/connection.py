@@ -1,0 +1,648 @@
+"""AsyncConnection: one configured InfluxDB for asyncio code, with the sync contract.
+
+The same methods as :class:`influxkit.Connection`, as coroutines (``stats()`` stays a
+plain call; ``query_sql_stream()`` returns an async iterator), the same checks, errors,
+counters and telemetry events.  What is not IO is shared with the sync connection, not
+repeated: the argument checks are the sync connection's own methods, the preparation
+and accounting of a write is :mod:`influxkit.prepared`, an HTTP operation's requests
+and answers are :mod:`influxkit.clients.http_ops`, the batch writer is
+:mod:`influxkit.batching.core` (driven by tasks, :mod:`influxkit.aio.batch`).
+
+Backends: real servers over ``httpx.AsyncClient`` (one pool per event loop that uses
+the connection, see :mod:`influxkit.aio.loops`); the local engine and Arrow Flight
+queries in worker threads (:mod:`influxkit.aio.threaded`), so a long query never
+blocks the loop.
+
+Two kinds:
+
+* made by :func:`influxkit.aio.connect`: its own counters, engine and batch writer
+  (an asyncio task per loop);
+* the *twin* of a sync :class:`~influxkit.Connection` (what :mod:`influxkit.aio`
+  functions use for a registered name): the same config, profile, counters and open /
+  closed state, the same local engine, the same batch writer (its threads; an async
+  write hands its points over in a worker thread); only the HTTP pools are its own,
+  made on first use in each loop and closed when the sync connection closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import weakref
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Mapping,
+    Sequence,
+    Sized,
+)
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from influxkit import telemetry
+from influxkit.aio.loops import PerLoop
+from influxkit.aio.stream import QueryStream
+from influxkit.aio.threaded import ROWS_PER_HOP, ThreadedClient, iterate_in_thread
+from influxkit.clients.profiles import get_profile
+from influxkit.connection import Connection, Transport, _make_client, _Stats
+from influxkit.errors import ConfigError, InfluxError
+from influxkit.prepared import prepare_write
+from influxkit.results import batch_to_rows, convert
+
+if TYPE_CHECKING:
+    from influxkit.aio.base import AsyncClient
+    from influxkit.aio.batch import AsyncBatchWriter
+    from influxkit.batching.batch import BatchWriter
+    from influxkit.clients.base import Format, StreamFormat, WriteOutcome
+    from influxkit.clients.flight import FlightQueryClient
+    from influxkit.clients.profiles import Profile
+    from influxkit.config import ConnectionConfig
+    from influxkit.lineprotocol.schema import Schema
+    from influxkit.prepared import PreparedWrite
+
+__all__ = ["ENCODE_IN_THREAD", "AsyncConnection"]
+
+T = TypeVar("T")
+
+# A write of at least this many records is encoded in a worker thread (it takes ~10 ms
+# per 10,000 points, long enough to hold up every other coroutine of the loop).
+ENCODE_IN_THREAD = 10_000
+_TEXT = (str, bytes, bytearray, memoryview)
+
+
+class _LoopState:
+    """What a connection holds on one event loop: its client and its batch writer."""
+
+    __slots__ = ("client", "owned", "writer")
+
+    def __init__(self, client: AsyncClient, *, owned: bool) -> None:
+        self.client = client
+        self.owned = owned  # an HTTP pool of this loop (else a client shared by all loops)
+        self.writer: AsyncBatchWriter | None = None
+
+    def __repr__(self) -> str:
+        return f"<loop state {self.client!r} writer={self.writer!r}>"
+
+    async def aclose(self) -> None:
+        """The writer first (its flush needs the client), then the client."""
+        try:
+            if self.writer is not None:
+                await self.writer.close()
+        finally:
+            if self.owned:
+                await self.client.aclose()
+
+
+class AsyncConnection:
+    """One InfluxDB for asyncio code: a real server over HTTP, or the local engine.
+
+    Create it with :func:`influxkit.aio.connect` and use it with ``async with`` (or
+    ``await conn.close()``); a registered sync connection's twin comes from
+    :func:`influxkit.aio.connection`.
+
+    Example:
+        >>> import asyncio, influxkit.aio
+        >>> async def main():
+        ...     async with influxkit.aio.connect(client="local", database="db") as conn:
+        ...         await conn.write("cpu,host=a usage=0.5 1700000000000000000")
+        ...         return await conn.query_sql("SELECT host, usage FROM cpu")
+        >>> asyncio.run(main())
+        [{'host': 'a', 'usage': 0.5}]
+    """
+
+    # The sync connection's own checks and transport choice (with transport="auto"'s
+    # fallback from Flight to HTTP): one definition for both APIs.
+    _check = Connection._check
+    _database = Connection._database
+    _tag = Connection._tag
+    _format = staticmethod(Connection._format)
+    _via = Connection._via
+
+    def __init__(self, config: ConnectionConfig, *, _twin_of: Connection | None = None) -> None:
+        self.config = config
+        self._own_closed = False
+        self._owner: weakref.ref[Connection] | None = None
+        self._sync_writer: BatchWriter | None = None
+        if _twin_of is not None:
+            owner = _twin_of
+            self.profile: Profile = owner.profile
+            self._stats: _Stats = owner._stats
+            self._owner = weakref.ref(owner)
+            self._sync_writer = owner._writer
+            engine = owner._client if config.client == "local" else None
+        else:
+            self.profile = get_profile(config.profile or "v3_core")
+            self._stats = _Stats()
+            engine = None
+            if config.client == "local":
+                engine = _make_client(config, self.profile)
+                engine.start()
+        self._engine: ThreadedClient | None = ThreadedClient(engine) if engine else None
+        self._loops: PerLoop[_LoopState] = PerLoop(self._new_state, _LoopState.aclose)
+        # Arrow Flight (blocking gRPC, run in threads), as the sync connection has it; a
+        # twin uses its sync connection's client and "auto" decision instead.
+        self._flight: FlightQueryClient | None = None
+        self._own_auto: bool | None = None
+        self._close_lock = threading.Lock()
+
+    @classmethod
+    def twin_of(cls, conn: Connection) -> AsyncConnection:
+        """A new async twin of the sync ``conn``, closed with it.
+
+        Use :func:`influxkit.aio.connection`, which keeps one twin per connection.
+        """
+        twin = cls(conn.config, _twin_of=conn)
+        hooks = getattr(conn._client, "close_hooks", None)
+        if hooks is not None:  # an HttpClient: the twin's pools and channel close with it
+            ref = weakref.ref(twin)
+            hooks.append(lambda: _close_twin(ref))
+        return twin
+
+    def _new_state(self) -> _LoopState:
+        if self._engine is not None:
+            return _LoopState(self._engine, owned=False)
+        from influxkit.aio.http import AsyncHttpClient
+
+        client = AsyncHttpClient(self.config, self.profile)
+        client.start()
+        return _LoopState(client, owned=True)
+
+    # -- identity and lifecycle ------------------------------------------------------
+
+    @property
+    def name(self) -> str | None:
+        """The name it is registered under (``None`` for an unregistered connection)."""
+        return self.config.name
+
+    @property
+    def _closed(self) -> bool:
+        if self._own_closed:
+            return True
+        if self._owner is None:
+            return False
+        owner = self._owner()
+        return owner is None or owner.closed
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run (for a twin: whether its sync connection closed)."""
+        return self._closed
+
+    @property
+    def sync(self) -> Connection | None:
+        """The sync connection this is the twin of (``None`` for one of its own)."""
+        return self._owner() if self._owner is not None else None
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        where = "local" if self.config.client == "local" else self.config.base_url
+        name = f"{self.name!r} " if self.name else ""
+        return f"<AsyncConnection {name}{where} profile={self.profile.name} {state}>"
+
+    async def __aenter__(self) -> AsyncConnection:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self, timeout: float | None = None) -> None:
+        """Flush what is buffered, then release everything. Safe to call twice.
+
+        For a twin this closes the sync connection too (it is the same connection):
+        its batch writer flushes in a worker thread, within ``timeout``.
+        """
+        if self._own_closed:
+            return
+        self._own_closed = True
+        try:
+            await self._loops.aclose()
+        finally:
+            if self._flight is not None:
+                await asyncio.to_thread(self._flight.close)
+            owner = self.sync
+            if owner is not None:
+                await asyncio.to_thread(owner.close, timeout)
+            elif self._engine is not None:
+                self._engine.sync.close()
+
+    aclose = close
+
+    def _close_from_sync(self) -> None:
+        """The sync connection closed: let go of this twin's pools (from any thread)."""
+        self._own_closed = True
+        self._loops.close_nowait()
+
+    def _state(self, operation: str) -> _LoopState:
+        try:
+            return self._loops.get()
+        except RuntimeError as exc:  # closed meanwhile, or not called from a loop
+            raise InfluxError(
+                f"{self!r}: {exc}; async connections are used from a running event loop",
+                operation=operation,
+                connection=self.name,
+            ) from None
+
+    # -- writes ----------------------------------------------------------------------
+
+    async def write(
+        self,
+        records: Any,
+        *,
+        database: str | None = None,
+        precision: str | None = None,
+        accept_partial: bool | None = None,
+        no_sync: bool | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+        schema: Schema | Mapping[str, Any] | None = None,
+        measurement: str | None = None,
+        tag_columns: Sequence[str] | str = (),
+        timestamp_column: str | None = None,
+        field_columns: Sequence[str] | str | None = None,
+        measurement_column: str | None = None,
+    ) -> WriteOutcome:
+        """Write line protocol, Points, dicts, a table, or a list of them.
+
+        See :meth:`Connection.write` (tables take ``measurement=``, ``tag_columns=``...).
+        A batched connection buffers and returns at once (``wait=True`` awaits delivery);
+        a write of :data:`ENCODE_IN_THREAD` records (or table rows) or more is encoded in
+        a worker thread.
+        """
+        self._check("write")
+        db = self._database(database, "write")
+        options = {
+            "database": db,
+            "precision": precision,
+            "accept_partial": accept_partial,
+            "no_sync": no_sync,
+            "schema": schema,
+            "measurement": measurement,
+            "tag_columns": tag_columns,
+            "timestamp_column": timestamp_column,
+            "field_columns": field_columns,
+            "measurement_column": measurement_column,
+        }
+        if (
+            isinstance(records, Sized)
+            and not isinstance(records, _TEXT)  # line protocol already: nothing to encode
+            and len(records) >= ENCODE_IN_THREAD
+        ):
+            prep = await asyncio.to_thread(prepare_write, self.config, records, **options)
+        else:
+            prep = prepare_write(self.config, records, **options)
+        if self.config.batch is not None:
+            return await self._buffer(prep, wait=wait, timeout=timeout)
+        client = self._state("write").client
+        try:
+            with prep.span(self.name) as span:
+                outcome = await client.write(
+                    prep.body,
+                    database=prep.database,
+                    precision=prep.precision,
+                    accept_partial=prep.accept_partial,
+                    no_sync=prep.no_sync,
+                )
+                span.set(points=outcome.lines, bytes_sent=outcome.bytes_sent)
+        except InfluxError as exc:
+            prep.refused(exc, self._stats)
+            raise self._tag(exc, "write") from None
+        return prep.delivered(outcome, self._stats)
+
+    async def _buffer(self, prep: PreparedWrite, *, wait: bool, timeout: float | None) -> Any:
+        from influxkit.batching.core import split_chunks
+
+        pieces = split_chunks(prep.body, self.config.batch.size)  # type: ignore[union-attr]
+        try:
+            if self._sync_writer is not None:  # a twin: the sync connection's own buffer
+                points = await asyncio.to_thread(
+                    self._sync_writer.put, pieces, prep.key, wait=wait, timeout=timeout
+                )
+            else:
+                writer = self._writer()
+                points = await writer.put(pieces, prep.key, wait=wait, timeout=timeout)
+        except InfluxError as exc:
+            raise self._tag(exc, "write") from None
+        return prep.buffered(points, wait=wait, stats=self._stats)
+
+    def _writer(self) -> AsyncBatchWriter:
+        state = self._state("write")
+        if state.writer is None:
+            from influxkit.aio.batch import AsyncBatchWriter
+
+            state.writer = AsyncBatchWriter(
+                state.client,
+                self.config.batch,  # type: ignore[arg-type]
+                stats=self._stats,
+                name=self.name,
+            )
+            self._loops.guard()  # the loop's shutdown flushes it while requests still work
+        return state.writer
+
+    async def flush(self, timeout: float | None = None) -> None:
+        """Until everything written before the call is delivered or reported.
+
+        Raises:
+            FlushTimeout: ``timeout`` seconds passed first (the points stay buffered).
+        """
+        self._check("write")
+        try:
+            if self._sync_writer is not None:
+                await asyncio.to_thread(self._sync_writer.flush, timeout)
+            elif self.config.batch is not None:
+                state = self._loops.current()
+                if state is not None and state.writer is not None:
+                    await state.writer.flush(timeout)
+        except InfluxError as exc:
+            raise self._tag(exc, "flush") from None
+
+    # -- queries ---------------------------------------------------------------------
+
+    @property
+    def _auto(self) -> bool | None:
+        owner = self.sync
+        return owner._auto if owner is not None else self._own_auto
+
+    @_auto.setter
+    def _auto(self, value: bool | None) -> None:
+        owner = self.sync
+        if owner is not None:
+            owner._auto = value
+        else:
+            self._own_auto = value
+
+    def _flight_client(self) -> FlightQueryClient:
+        owner = self.sync
+        if owner is not None:  # one gRPC channel per connection, whichever side asks
+            return owner._flight_client()
+        return Connection._flight_client(self)  # type: ignore[arg-type]
+
+    async def _over(
+        self,
+        transport: Transport | None,
+        over_http: Callable[[], Any],
+        over_flight: Callable[[FlightQueryClient], Any],
+        *,
+        streaming: bool = False,
+    ) -> Any:
+        """Run the query on the transport the sync connection's rules choose.
+
+        ``over_http`` makes the async client's coroutine (or stream) on the loop;
+        ``over_flight`` is blocking and runs in a worker thread, and so does the first
+        try of ``transport="auto"``, which may fall back to ``over_http`` there (its
+        coroutine is then awaited here).
+        """
+        call = self._via(transport, over_http, over_flight, streaming=streaming)
+        if call is over_http:
+            result = over_http()
+        else:
+            result = await asyncio.to_thread(call)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    async def _query(
+        self, operation: str, run: Callable[[], Awaitable[Any]], database: str | None = None
+    ) -> Any:
+        try:
+            with telemetry.span(
+                "query", connection=self.name, database=database, operation=operation
+            ) as span:
+                result = await run()
+                if span.active and not isinstance(result, int):
+                    span.set(rows=len(result))  # rows, an Arrow table or a DataFrame
+        except InfluxError as exc:
+            self._stats.error("query_errors", exc)
+            raise self._tag(exc, operation) from None
+        self._stats.add(queries=1)
+        return result
+
+    async def query_sql(
+        self,
+        sql: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        database: str | None = None,
+        format: Format = "rows",
+        transport: Transport | None = None,
+    ) -> Any:
+        """Run one SQL statement (``$name`` params). See :meth:`Connection.query_sql`."""
+        self._check("query_sql")
+        self._format(format)
+        db = self._database(database, "query_sql")
+        client = self._state("query_sql").client
+        return await self._query(
+            "query_sql",
+            lambda: self._over(
+                transport,
+                lambda: client.query_sql(sql, database=db, params=params, format=format),
+                lambda flight: convert(flight.query(sql, database=db, params=params), format),
+            ),
+            db,
+        )
+
+    def query_sql_stream(
+        self,
+        sql: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        database: str | None = None,
+        format: StreamFormat = "rows",
+        transport: Transport | None = None,
+    ) -> QueryStream:
+        """Rows (or Arrow record batches) as they come: ``async for row in ...``.
+
+        Not a coroutine: the checks run now, the query when iteration starts. Use it as
+        ``async with`` (or ``await stream.aclose()``) to close the response early.
+        """
+        self._check("query_sql_stream")
+        self._format(format, ("rows", "arrow"))
+        db = self._database(database, "query_sql_stream")
+
+        def over_flight(flight: FlightQueryClient) -> Iterator[Any]:
+            batches = flight.stream(sql, database=db, params=params)
+            if format == "arrow":
+                return batches
+            return (row for batch in batches for row in batch_to_rows(batch))
+
+        async def open_stream() -> AsyncIterator[Any]:
+            client = self._state("query_sql_stream").client
+            it = await self._over(
+                transport,
+                lambda: client.query_sql_stream(sql, database=db, params=params, format=format),
+                over_flight,
+                streaming=True,
+            )
+            if isinstance(it, Iterator):  # Flight's blocking batches: pulled in threads
+                return iterate_in_thread(lambda: it, ROWS_PER_HOP if format == "rows" else 1)
+            return it  # type: ignore[no-any-return]
+
+        return QueryStream(self._stream(open_stream, db))
+
+    async def _stream(
+        self, open_stream: Callable[[], Awaitable[AsyncIterator[Any]]], database: str
+    ) -> AsyncGenerator[Any, None]:
+        operation = "query_sql_stream"
+        it: AsyncIterator[Any] | None = None
+        try:
+            with telemetry.span(
+                "query", connection=self.name, database=database, operation=operation
+            ):
+                it = await open_stream()
+            self._stats.add(queries=1)
+            async for item in it:
+                yield item
+        except InfluxError as exc:
+            self._stats.error("query_errors", exc)
+            raise self._tag(exc, operation) from None
+        finally:
+            close = getattr(it, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def execute_sql(
+        self, sql: str, *, params: Mapping[str, Any] | None = None, database: str | None = None
+    ) -> int:
+        """Run a statement for its effect; rows affected (InfluxDB 3 refuses DML and DDL)."""
+        self._check("execute_sql")
+        db = self._database(database, "execute_sql")
+        client = self._state("execute_sql").client
+        return await self._query(
+            "execute_sql", lambda: client.execute_sql(sql, database=db, params=params), db
+        )
+
+    async def query_influxql(
+        self,
+        query: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        database: str | None = None,
+        format: Format = "rows",
+        transport: Transport | None = None,
+    ) -> Any:
+        """Run one InfluxQL statement; rows carry an ``iox::measurement`` column."""
+        self._check("query_influxql")
+        self._format(format)
+        db = database or self.config.database
+        client = self._state("query_influxql").client
+
+        def over_flight(flight: FlightQueryClient) -> Any:
+            if db is None:
+                raise ConfigError("InfluxQL over Flight needs a database: pass database=...")
+            table = flight.query(query, database=db, params=params, query_type="influxql")
+            return convert(table, format)
+
+        return await self._query(
+            "query_influxql",
+            lambda: self._over(
+                transport,
+                lambda: client.query_influxql(query, database=db, params=params, format=format),
+                over_flight,
+            ),
+            db,
+        )
+
+    async def query_flux(self, query: str, *, org: str | None = None) -> list[dict[str, Any]]:
+        """Run a Flux query (InfluxDB 2.x); the rows of every table."""
+        self._check("query_flux")
+        client = self._state("query_flux").client
+        return await self._query(
+            "query_flux", lambda: client.query_flux(query, org=org or self.config.org)
+        )
+
+    # -- administration --------------------------------------------------------------
+
+    async def _admin(self, operation: str, call: Callable[[AsyncClient], Awaitable[T]]) -> T:
+        self._check(operation)
+        try:
+            return await call(self._state(operation).client)
+        except InfluxError as exc:
+            raise self._tag(exc, operation) from None
+
+    async def create_database(self, name: str, *, retention_period: str | None = None) -> None:
+        """Create a database (409 :class:`ServerError` if it exists)."""
+        await self._admin(
+            "create_database",
+            lambda c: c.create_database(name, retention_period=retention_period),
+        )
+
+    async def list_databases(self) -> list[str]:
+        """The databases' names, sorted."""
+        return await self._admin("list_databases", lambda c: c.list_databases())
+
+    async def delete_database(self, name: str) -> None:
+        """Delete a database (:class:`DatabaseNotFound` if there is none)."""
+        await self._admin("delete_database", lambda c: c.delete_database(name))
+
+    async def create_bucket(
+        self, name: str, *, org: str | None = None, retention_seconds: int | None = None
+    ) -> None:
+        """Create an InfluxDB 2.x bucket."""
+        await self._admin(
+            "create_bucket",
+            lambda c: c.create_bucket(
+                name, org=org or self.config.org, retention_seconds=retention_seconds
+            ),
+        )
+
+    async def list_buckets(self, *, org: str | None = None) -> list[str]:
+        """The InfluxDB 2.x buckets' names."""
+        return await self._admin(
+            "list_buckets", lambda c: c.list_buckets(org=org or self.config.org)
+        )
+
+    async def delete_bucket(self, name: str, *, org: str | None = None) -> None:
+        """Delete an InfluxDB 2.x bucket."""
+        await self._admin(
+            "delete_bucket", lambda c: c.delete_bucket(name, org=org or self.config.org)
+        )
+
+    async def create_token(
+        self,
+        name: str | None = None,
+        *,
+        permissions: list[dict[str, Any]] | None = None,
+        expiry_secs: int | None = None,
+    ) -> dict[str, Any]:
+        """Create a token; the server's answer. See :meth:`Connection.create_token`."""
+        # The same checks as Connection.create_token (kept in step by the mirror test).
+        options: dict[str, Any] = {}
+        if expiry_secs is not None:
+            options["expiry_secs"] = expiry_secs
+        if permissions is not None:
+            from influxkit.protocol.requests import check_permissions
+
+            self._check("create_resource_token")
+            if name is None:
+                raise ConfigError(
+                    "a resource token needs a name: create_token(name, permissions=...)"
+                )
+            options["permissions"] = check_permissions(permissions)
+        return await self._admin("create_token", lambda c: c.create_token(name, **options))
+
+    async def delete_token(self, name: str) -> None:
+        """Delete a named token."""
+        await self._admin("delete_token", lambda c: c.delete_token(name))
+
+    async def health(self) -> dict[str, Any]:
+        """``{"status": "pass"|"fail", "version": ..., ...}`` from the server."""
+        return await self._admin("health", lambda c: c.health())
+
+    def stats(self) -> dict[str, Any]:
+        """The counters (shared with the sync connection for a twin). Not a coroutine."""
+        out = self._stats.as_dict()
+        if self._sync_writer is not None:
+            out["points_buffered"] = self._sync_writer.buffered
+        else:
+            out["points_buffered"] = sum(
+                s.writer.buffered for s in self._loops.values() if s.writer is not None
+            )
+        return out
+
+
+def _close_twin(ref: weakref.ref[AsyncConnection]) -> None:
+    twin = ref()
+    if twin is not None:
+        twin._close_from_sync()

@@ -1,0 +1,260 @@
+"""AsyncHttpClient: the ``http`` client over ``httpx.AsyncClient``, for one event loop.
+
+The async twin of :class:`influxkit.clients.http.HttpClient`, and nothing more than
+moving bytes: what each operation sends and makes of the answers is a plan of
+:mod:`influxkit.clients.http_ops` (driven here with ``await``), requests and the
+judging of answers are :mod:`influxkit.protocol`'s, httpx errors become
+:class:`~influxkit.errors.TransportError` through the sync client's own
+:func:`~influxkit.clients.http.transport_errors`, and the pool is configured by the
+same :func:`~influxkit.clients.http.pool_options`.  One instance serves one event loop
+(see :mod:`influxkit.aio.loops`); :class:`~influxkit.aio.AsyncConnection` makes one per
+loop that uses it.
+
+Decoding a large answer is CPU work; above :data:`DECODE_IN_THREAD_BYTES` a body is
+decoded in a worker thread, so the loop keeps serving other coroutines meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from influxkit.clients import http as sync_http
+from influxkit.clients import http_ops as ops
+from influxkit.errors import InfluxError, TransportError
+from influxkit.protocol import requests as rq
+from influxkit.protocol import responses
+
+if TYPE_CHECKING:
+    import httpx
+
+    from influxkit.clients.base import Format, StreamFormat, WriteOutcome
+    from influxkit.clients.profiles import Profile
+    from influxkit.config import ConnectionConfig
+    from influxkit.protocol.requests import Request
+
+__all__ = ["DECODE_IN_THREAD_BYTES", "AsyncHttpClient"]
+
+T = TypeVar("T")
+
+# A plan's last step (the decode of the answer) runs in a thread above this body size.
+DECODE_IN_THREAD_BYTES = 1 << 20
+
+
+class AsyncHttpClient:
+    """The async client for real servers on one event loop; ``api_version`` picks endpoints."""
+
+    def __init__(self, config: ConnectionConfig, profile: Profile) -> None:
+        self.config = config
+        self.profile = profile
+        self._client: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        return f"<AsyncHttpClient {self.config.base_url} api={self.config.api_version}>"
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create the pooled ``httpx.AsyncClient`` (connections open on first use)."""
+        import httpx
+
+        self._client = httpx.AsyncClient(**sync_http.pool_options(self.config))
+
+    async def aclose(self) -> None:
+        """Close the pool (on the loop it was used on)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The pooled ``httpx.AsyncClient`` (base URL, auth and TLS set)."""
+        if self._client is None:
+            raise TransportError(
+                "the HTTP client is closed; open a new connection", retryable=False
+            )
+        return self._client
+
+    # -- plumbing --------------------------------------------------------------------
+
+    async def _send(self, req: Request) -> httpx.Response:
+        client = self.http
+        with sync_http.transport_errors(req.method, req.path, self.config.timeout):
+            resp = await client.request(
+                req.method, req.path, params=req.params, headers=req.headers, content=req.content
+            )
+        responses.check(resp.status_code, resp.headers, resp.content, req)
+        return resp
+
+    async def _run(self, plan: ops.Plan[T]) -> T:
+        """Send what ``plan`` asks for; its last step runs in a thread for a large answer."""
+        try:
+            req = next(plan)
+            while True:
+                try:
+                    resp = await self._send(req)
+                except InfluxError as exc:
+                    req = plan.throw(exc)
+                else:
+                    if len(resp.content) <= DECODE_IN_THREAD_BYTES:
+                        req = plan.send(resp)
+                        continue
+                    finished, step = await asyncio.to_thread(_step, plan, resp)
+                    if finished:
+                        return step  # type: ignore[no-any-return]
+                    req = step
+        except StopIteration as done:
+            return done.value
+
+    @contextlib.asynccontextmanager
+    async def _streamed(self, req: Request) -> AsyncIterator[httpx.Response]:
+        """The response of ``req`` with its body still to read; a refusal raises first."""
+        with sync_http.transport_errors(req.method, req.path, self.config.timeout):
+            async with self.http.stream(
+                req.method, req.path, params=req.params, headers=req.headers, content=req.content
+            ) as resp:
+                if not 200 <= resp.status_code < 300:
+                    await resp.aread()
+                    responses.check(resp.status_code, resp.headers, resp.content, req)
+                yield resp
+
+    # -- writes ----------------------------------------------------------------------
+
+    async def write(
+        self,
+        body: bytes,
+        *,
+        database: str,
+        precision: str,
+        accept_partial: bool,
+        no_sync: bool,
+    ) -> WriteOutcome:
+        """POST ``body`` to the write endpoint (split above 10 MiB, gzipped above the threshold)."""
+        return await self._run(
+            ops.write(
+                self.config,
+                body,
+                database=database,
+                precision=precision,
+                accept_partial=accept_partial,
+                no_sync=no_sync,
+            )
+        )
+
+    # -- queries ---------------------------------------------------------------------
+
+    async def query_sql(
+        self, sql: str, *, database: str, params: Mapping[str, Any] | None, format: Format
+    ) -> Any:
+        """SQL over ``/api/v3/query_sql``, as Parquet (JSON for rows without pyarrow)."""
+        return await self._run(
+            ops.query_sql(
+                sql,
+                database=database,
+                params=params,
+                format=format,
+                has_pyarrow=sync_http._HAS_PYARROW,
+            )
+        )
+
+    async def query_sql_stream(
+        self, sql: str, *, database: str, params: Mapping[str, Any] | None, format: StreamFormat
+    ) -> AsyncIterator[Any]:
+        """Rows (or Arrow batches of ~10,000 rows) decoded from ``jsonl`` as it arrives.
+
+        The request is sent when iteration starts; closing the iterator closes the response.
+        """
+        req = ops.sql_stream_request(sql, database=database, params=params)
+        async with self._streamed(req) as resp:
+            shaper = ops.RowStream(format)
+            async for chunk in resp.aiter_bytes():
+                for item in shaper.feed(chunk):
+                    yield item
+            for item in shaper.close():
+                yield item
+
+    async def execute_sql(
+        self, sql: str, *, database: str, params: Mapping[str, Any] | None
+    ) -> int:
+        """Sent as a query: InfluxDB 3 refuses DML/DDL (a :class:`QueryError`); else a row count."""
+        return await self._run(ops.execute_sql(sql, database=database, params=params))
+
+    async def query_influxql(
+        self, query: str, *, database: str | None, params: Mapping[str, Any] | None, format: Format
+    ) -> Any:
+        """InfluxQL: v3 ``/api/v3/query_influxql``; v1/v2 ``/query`` with ``epoch=ns``."""
+        cfg = self.config
+        if cfg.api_version == "v3":
+            return await self._run(
+                ops.query_influxql_v3(
+                    cfg,
+                    query,
+                    database=database,
+                    params=params,
+                    format=format,
+                    has_pyarrow=sync_http._HAS_PYARROW,
+                )
+            )
+        req = rq.influxql_query(cfg, query, database=database, params=params)
+        results = ops.V1Results(format)
+        async with self._streamed(req) as resp:
+            async for chunk in resp.aiter_bytes():
+                results.feed(chunk)  # decoded while the server computes the next chunk
+        return results.result()
+
+    async def query_flux(self, query: str, *, org: str | None) -> list[dict[str, Any]]:
+        """Flux over ``/api/v2/query``; annotated CSV decoded to typed rows."""
+        return await self._run(ops.query_flux(query, org=org))
+
+    # -- databases, buckets, tokens, health --------------------------------------------
+
+    async def create_database(self, name: str, *, retention_period: str | None = None) -> None:
+        """Create ``name``; on 1.x (which accepts an existing name silently) a 409 is raised."""
+        await self._run(ops.create_database(self.config, name, retention_period=retention_period))
+
+    async def list_databases(self) -> list[str]:
+        """Database names, sorted (v3 includes ``_internal``, as the server lists it)."""
+        return await self._run(ops.list_databases(self.config))
+
+    async def delete_database(self, name: str) -> None:
+        """Delete ``name``; unknown is :class:`DatabaseNotFound` (1.x itself says nothing)."""
+        await self._run(ops.delete_database(self.config, name))
+
+    async def create_bucket(
+        self, name: str, *, org: str | None, retention_seconds: int | None
+    ) -> None:
+        """``POST /api/v2/buckets`` (the org id is looked up by name first)."""
+        await self._run(ops.create_bucket(name, org=org, retention_seconds=retention_seconds))
+
+    async def list_buckets(self, *, org: str | None) -> list[str]:
+        """Bucket names, sorted (first page of 100)."""
+        return await self._run(ops.list_buckets(org=org))
+
+    async def delete_bucket(self, name: str, *, org: str | None) -> None:
+        """Find the bucket's id by name, then ``DELETE /api/v2/buckets/<id>``."""
+        await self._run(ops.delete_bucket(name, org=org))
+
+    async def create_token(self, name: str | None, **options: Any) -> dict[str, Any]:
+        """The operator token (``name=None``) or a named admin token; the server's JSON."""
+        return await self._run(ops.create_token(name, **options))
+
+    async def delete_token(self, name: str) -> None:
+        """``DELETE /api/v3/configure/token?token_name=``."""
+        await self._run(ops.delete_token(name))
+
+    async def health(self) -> dict[str, Any]:
+        """``{"status": "pass"|"fail", "version": ...}``; a 5xx answer is ``fail``."""
+        return await self._run(ops.health(self.config))
+
+
+def _step(plan: ops.Plan[Any], resp: httpx.Response) -> tuple[bool, Any]:
+    """``plan.send(resp)`` for a worker thread: ``(True, result)`` or ``(False, next request)``.
+
+    A ``StopIteration`` cannot cross into a future, so the plan's end is returned instead.
+    """
+    try:
+        return False, plan.send(resp)
+    except StopIteration as done:
+        return True, done.value
