@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import influxkit
 from bench_http_v1 import BATCH, Bench, batches
-from influxkit.testing.faultproxy import FaultProxy
+from influxkit.testing.faultproxy import SOAK_FAULTS, FaultProxy
 from influxkit.testing.influxd import InfluxdServer
 
 
@@ -99,15 +99,7 @@ def reliability(server: InfluxdServer, n: int) -> None:
     with influxkit.connect(server.url, api_version="v1") as admin:
         admin.create_database(db)
         with FaultProxy(url.hostname or "127.0.0.1", url.port or 8086, seed=1) as proxy:
-            proxy.set_random(
-                reset=0.03,
-                reset_after_forward=0.03,
-                stall=0.02,
-                stall_seconds=0.5,
-                status_503=0.05,
-                status_429=0.05,
-                retry_after=0.1,
-            )
+            proxy.set_random(**SOAK_FAULTS)
             options = {
                 "size": BATCH,
                 "max_retries": 100,

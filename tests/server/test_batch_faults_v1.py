@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import influxkit
-from influxkit.testing.faultproxy import FaultProxy
+from influxkit.testing.faultproxy import SOAK_FAULTS, FaultProxy
 from influxkit.testing.influxd import InfluxdServer
 
 
@@ -22,15 +22,7 @@ def proxy(influxdb1: InfluxdServer) -> Iterator[FaultProxy]:
 def test_200k_points_through_random_faults_into_influxdb_1x(
     proxy: FaultProxy, v1_conn: influxkit.Connection, v1_db: str
 ) -> None:
-    proxy.set_random(
-        reset=0.04,
-        reset_after_forward=0.04,
-        stall=0.02,
-        stall_seconds=0.3,
-        status_503=0.05,
-        status_429=0.05,
-        retry_after=0.05,
-    )
+    proxy.set_random(**SOAK_FAULTS)
     errors: list = []
     options = {
         "size": 5000,

@@ -17,7 +17,7 @@ import pytest
 
 import influxkit
 from influxkit.server import ServerThread
-from influxkit.testing.faultproxy import FaultProxy
+from influxkit.testing.faultproxy import SOAK_FAULTS, FaultProxy
 
 FAST_RETRY = {"retry_interval": 0.02, "max_retry_interval": 0.2}
 
@@ -52,15 +52,7 @@ def batched(proxy: FaultProxy, errors: list | None = None, timeout: float = 5, *
 
 
 def test_200k_points_through_random_faults_all_arrive(proxy, direct) -> None:
-    proxy.set_random(
-        reset=0.04,
-        reset_after_forward=0.04,
-        stall=0.02,
-        stall_seconds=0.3,
-        status_503=0.05,
-        status_429=0.05,
-        retry_after=0.05,
-    )
+    proxy.set_random(**SOAK_FAULTS)
     errors: list = []
     options = {"size": 5000, "max_retries": 50, **FAST_RETRY}
     with batched(proxy, errors, timeout=2, **options) as conn:

@@ -57,7 +57,18 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Literal
 
-__all__ = ["FaultProxy"]
+__all__ = ["SOAK_FAULTS", "FaultProxy"]
+
+#: A mix of every kind of fault for soak tests: ``proxy.set_random(**SOAK_FAULTS)``.
+SOAK_FAULTS: dict[str, float] = {
+    "reset": 0.04,
+    "reset_after_forward": 0.04,
+    "stall": 0.02,
+    "stall_seconds": 0.3,
+    "status_503": 0.05,
+    "status_429": 0.05,
+    "retry_after": 0.05,
+}
 
 _log = logging.getLogger(__name__)
 
