@@ -11,7 +11,6 @@ This module only re-exports; ``__all__`` is the public API.
 """
 
 from influxkit import registry, telemetry
-from influxkit.batching.batch import Batch
 from influxkit.clients.base import Rejected, WriteOutcome, WriteResult
 from influxkit.config import BatchOptions, ConnectionConfig
 from influxkit.connection import Connection
@@ -123,3 +122,12 @@ __all__ = [
     "telemetry",
     "write",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The batch writer loads with the first batched connection, not with the package.
+    if name == "Batch":
+        from influxkit.batching.batch import Batch
+
+        return Batch
+    raise AttributeError(f"module 'influxkit' has no attribute {name!r}")

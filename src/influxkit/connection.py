@@ -22,7 +22,6 @@ from influxkit.clients.profiles import get_profile
 from influxkit.config import ConnectionConfig
 from influxkit.errors import ConfigError, InfluxError, QueryError, TransportError
 from influxkit.lineprotocol.schema import Schema
-from influxkit.results import batch_to_rows, convert
 
 if TYPE_CHECKING:
     from influxkit.batching.batch import BatchWriter
@@ -47,6 +46,13 @@ _FORMATS = ("rows", "arrow", "pandas", "polars")
 Transport = Literal["http", "flight", "auto"]
 _TRANSPORTS = ("http", "flight", "auto")
 logger = logging.getLogger("influxkit")
+
+
+def _convert(table: Any, format: str) -> Any:
+    """An Arrow table in the asked format (results load with the first Flight query)."""
+    from influxkit.results import convert
+
+    return convert(table, format)
 
 
 def _peeked(it: Iterator[Any]) -> Iterator[Any]:
@@ -387,7 +393,7 @@ class Connection:
             self._via(
                 transport,
                 lambda: self._client.query_sql(sql, database=db, params=params, format=format),
-                lambda flight: convert(flight.query(sql, database=db, params=params), format),
+                lambda flight: _convert(flight.query(sql, database=db, params=params), format),
             ),
             db,
         )
@@ -410,6 +416,8 @@ class Connection:
             batches = flight.stream(sql, database=db, params=params)
             if format == "arrow":
                 return batches
+            from influxkit.results import batch_to_rows
+
             return (row for batch in batches for row in batch_to_rows(batch))
 
         it = self._query(
@@ -461,7 +469,7 @@ class Connection:
             if db is None:
                 raise ConfigError("InfluxQL over Flight needs a database: pass database=...")
             table = flight.query(query, database=db, params=params, query_type="influxql")
-            return convert(table, format)
+            return _convert(table, format)
 
         return self._query(
             "query_influxql",

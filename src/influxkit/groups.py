@@ -26,15 +26,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from influxkit import registry
 from influxkit.errors import ConfigError, ConnectionNotFound, InfluxError, UnsupportedOperation
-from influxkit.lineprotocol.encode import encode
 from influxkit.lineprotocol.precision import normalize_precision
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from influxkit.clients.base import WriteOutcome
     from influxkit.connection import Connection
 
@@ -125,6 +125,8 @@ class Group:
         conns = {name: self._member(name) for name in self.members}
         with self._pool_lock:
             if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
                 self._pool = ThreadPoolExecutor(
                     max_workers=len(self.members), thread_name_prefix=f"influxkit-group-{self.name}"
                 )
@@ -154,6 +156,8 @@ class Group:
         Raises:
             GroupWriteError: a member refused; the others' outcomes are on the error.
         """
+        from influxkit.lineprotocol.encode import encode
+
         prec = normalize_precision(precision or "ns")
         body = encode(records, precision=prec if prec != "auto" else "ns")
         outcomes, errors = self._each(lambda c: c.write(body, precision=prec, **options))
