@@ -570,3 +570,33 @@ def test_server_is_stopped_at_session_end_in_a_subprocess(pytester: pytest.Pytes
     )
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*SERVER-STOPPED*"])
+
+
+def test_works_under_pytest_xdist_with_nothing_shared(pytester: pytest.Pytester) -> None:
+    # Two workers, each with its own engines and its own influx_server (a free port each).
+    pytester.makepyfile(
+        test_a="""
+        import influxkit, pytest
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_local(influx_local, n):
+            influx_local.write(f"cpu v={n}i 1")
+            assert influx_local.query_sql("SELECT v FROM cpu") == [{"v": n}]
+
+        @pytest.mark.influx(connections=["trading"])
+        @pytest.mark.parametrize("n", range(4))
+        def test_registry(influx_registry, n):
+            influxkit.write("trading", f"cpu v={n}i 1")
+            assert influxkit.query_sql("trading", "SELECT count(*) AS c FROM cpu") == [{"c": 1}]
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_server(influx_server, influx_server_database, n):
+            with influxkit.connect(influx_server.url, database=influx_server_database,
+                                   client="http") as conn:
+                conn.write(f"cpu v={n}i 1")
+                assert conn.query_sql("SELECT v FROM cpu") == [{"v": n}]
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    result.assert_outcomes(passed=12)
+    result.stdout.re_match_lines([r".*2 workers.*"])
