@@ -10,6 +10,16 @@ import pytest
 from influxkit.testing.influxd import InfluxdServer, find_influxd
 
 
+def pytest_report_header() -> str:
+    # Here, in the root conftest: pytest asks for headers before it reaches tests/contract.
+    if os.environ.get("INFLUXKIT_TEST_V3_URL") and os.environ.get("INFLUXKIT_TEST_V3_TOKEN"):
+        return "contract backends: local, serve, influxdb1, influxdb3 (sync and aio)"
+    return (
+        "contract backends: local, serve, influxdb1 (sync and aio); influxdb3 left out: "
+        "INFLUXKIT_TEST_V3_URL / INFLUXKIT_TEST_V3_TOKEN are unset"
+    )
+
+
 @pytest.fixture(scope="session")
 def influxdb1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxdServer]:
     """A running private InfluxDB 1.x: ``.url``, ``.port``; stopped by its pid at the end."""

@@ -56,15 +56,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "needs(*capabilities): backend capabilities a test needs")
 
 
-def pytest_report_header() -> str:
-    if V3_URL and V3_TOKEN:
-        return f"contract backends: {', '.join(_backends())}"
-    return (
-        f"contract backends: {', '.join(_backends())} (influxdb3 left out: "
-        "INFLUXKIT_TEST_V3_URL / INFLUXKIT_TEST_V3_TOKEN are unset)"
-    )
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames:
         return
