@@ -207,7 +207,6 @@ def test_closing_from_another_thread_closes_a_running_loop_s_pool(server) -> Non
 
 
 async def test_flight_queries_run_in_threads() -> None:
-    pytest.importorskip("pyarrow.flight")
     with running_server(databases=["db"], flight_port=0) as srv:
         options = {"database": "db", "transport": "flight", "flight_port": srv.flight_port}
         async with influxkit.aio.connect(srv.url, **options) as conn:
@@ -227,7 +226,6 @@ async def test_flight_queries_run_in_threads() -> None:
 
 
 async def test_transport_auto_falls_back_to_http_once(server, caplog) -> None:
-    pytest.importorskip("pyarrow.flight")
     async with influxkit.aio.connect(server.url, database="db", transport="auto") as conn:
         await conn.write(f"a v=1i {T0}")
         assert await conn.query_sql("SELECT v FROM a") == [{"v": 1}]  # no Flight: HTTP

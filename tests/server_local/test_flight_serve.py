@@ -194,7 +194,8 @@ def test_cli_flight_port(tmp_path: Path) -> None:
 
 
 def test_grpc_tls_with_a_ca_file_or_without_verification(tmp_path: Path) -> None:
-    trustme = pytest.importorskip("trustme")
+    import trustme
+
     from influxkit.clients.local import LocalClient
     from influxkit.clients.profiles import get_profile
     from influxkit.server.flight import make_flight_server, stop_flight_server

@@ -81,7 +81,8 @@ async def test_write_then_read_back_every_way() -> None:
 
 
 async def test_a_table_is_written_column_by_column() -> None:
-    pa = pytest.importorskip("pyarrow")
+    import pyarrow as pa
+
     table = pa.table({"host": ["a", "b"], "v": [1.5, 2.5], "t": [1, 2]})
     async with local() as conn:
         outcome = await conn.write(

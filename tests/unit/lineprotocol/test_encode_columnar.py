@@ -7,24 +7,22 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-pa = pytest.importorskip("pyarrow")
-pd = pytest.importorskip("pandas")
-pl = pytest.importorskip("polars")
-np = pytest.importorskip("numpy")
-
-import pyarrow.compute as pc  # noqa: E402
-
-from influxkit.errors import ConfigError, InvalidRecord, MissingDependency  # noqa: E402
-from influxkit.lineprotocol import encode_columnar as ec  # noqa: E402
-from influxkit.lineprotocol.encode import encode  # noqa: E402
-from influxkit.lineprotocol.escape import escape_key, escape_measurement  # noqa: E402
-from influxkit.lineprotocol.model import FieldType, UInt  # noqa: E402
-from influxkit.lineprotocol.parse import parse  # noqa: E402
-from influxkit.lineprotocol.precision import FACTORS  # noqa: E402
+from influxkit.errors import ConfigError, InvalidRecord, MissingDependency
+from influxkit.lineprotocol import encode_columnar as ec
+from influxkit.lineprotocol.encode import encode
+from influxkit.lineprotocol.escape import escape_key, escape_measurement
+from influxkit.lineprotocol.model import FieldType, UInt
+from influxkit.lineprotocol.parse import parse
+from influxkit.lineprotocol.precision import FACTORS
 
 encode_table = ec.encode_table
 iter_encode_table = ec.iter_encode_table
