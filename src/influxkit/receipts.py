@@ -3,8 +3,9 @@
 Servers number rejected lines over the request body, which the caller never saw; a
 write of a list of records wants to know *which record*. The mapping is worked out
 only when something was rejected, from the records and the body as sent: a Point or
-dict is one line; a ``str``/``bytes`` record is as many lines as it holds that are
-neither blank nor comments (InfluxDB 3 counts only those).
+dict is one line; a ``str``/``bytes`` record is as many lines as the parser numbers in
+it (InfluxDB 3 counts neither blank lines nor comments, and a quoted newline does not
+end a line).
 """
 
 from __future__ import annotations
@@ -14,25 +15,22 @@ from typing import Any
 
 from influxkit.clients.base import Rejected
 from influxkit.errors import LineError
+from influxkit.lineprotocol.parse import numbered_lines
 
 __all__ = ["rejections"]
-
-
-def _counted(text: str) -> list[str]:
-    return [line for line in text.split("\n") if line.strip() and not line.lstrip().startswith("#")]
 
 
 def _lines_of(record: Any) -> int:
     if isinstance(record, (bytes, bytearray, memoryview)):
         record = bytes(record).decode("utf-8", "replace")
     if isinstance(record, str):
-        return len(_counted(record))
+        return len(numbered_lines(record))
     return 1
 
 
 def rejections(records: Any, body: bytes, errors: Sequence[LineError]) -> tuple[Rejected, ...]:
     """One :class:`Rejected` per line error, with the record index and the full line."""
-    lines = _counted(body.decode("utf-8", "replace"))
+    lines = numbered_lines(body.decode("utf-8", "replace"))
     owners: list[int] | None
     if isinstance(records, (str, bytes, bytearray, memoryview, Mapping)) or not isinstance(
         records, Sequence

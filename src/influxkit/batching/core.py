@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from influxkit import telemetry
 from influxkit.batching.retry import RetryPolicy
 from influxkit.errors import BufferFull, FlushTimeout, InfluxError, PartialWriteError
+from influxkit.lineprotocol.parse import numbered_lines
 
 if TYPE_CHECKING:
     from influxkit.batching.spool import Spool, SpoolRef
@@ -119,15 +120,27 @@ def split_chunks(body: bytes, size: int) -> list[tuple[bytes, int]]:
     if not body:
         return []
     count = body.count(b"\n") + 1
-    if count <= size and b"\n\n" not in body and b"#" not in body and b"\r" not in body:
+    if count <= size and _one_line_per_newline(body):
         return [(body, count)]
     lines = [
-        line for line in body.split(b"\n") if (text := line.strip()) and not text.startswith(b"#")
+        line.encode("utf-8", "surrogateescape")
+        for line in numbered_lines(body.decode("utf-8", "surrogateescape"))
     ]
     return [
         (b"\n".join(lines[i : i + size]), len(lines[i : i + size]))
         for i in range(0, len(lines), size)
     ]
+
+
+def _one_line_per_newline(body: bytes) -> bool:
+    """Whether every newline ends a numbered line and every line is numbered.
+
+    Not so with blank or comment lines, or a newline escaped or inside a quoted string
+    (a piece with an odd number of quotes); then the parser's cut is needed.
+    """
+    if b"\n\n" in body or b"#" in body or b"\r" in body or b"\\" in body:
+        return False
+    return b'"' not in body or not any(p.count(b'"') % 2 for p in body.split(b"\n"))
 
 
 def default_on_error(batch: Batch, error: BaseException) -> None:
@@ -462,7 +475,7 @@ class BatchCore:
         bytes. Its line numbers are 1-based over the body and count no blank or comment
         line, and :func:`split_chunks` leaves none in a chunk, so they index the body.
         """
-        every = body.decode("utf-8", "replace").split("\n")
+        every = numbered_lines(body.decode("utf-8", "replace"))
         numbers = sorted(
             {e.line_number for e in exc.line_errors if 0 < e.line_number <= len(every)}
         )
@@ -501,7 +514,9 @@ class BatchCore:
                     if chunk.seq in self.waiting:
                         self.failed[chunk.seq] = error
         if lines is None:
-            lines = [line for c in chunks for line in c.body.decode("utf-8", "replace").split("\n")]
+            lines = [
+                line for c in chunks for line in numbered_lines(c.body.decode("utf-8", "replace"))
+            ]
         if not lines:
             return
         database, precision = chunks[0].key[0], chunks[0].key[1]

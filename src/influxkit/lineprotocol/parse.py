@@ -32,7 +32,7 @@ from influxkit.lineprotocol._scanner import (
 from influxkit.lineprotocol.escape import _SAFE_LENGTH
 from influxkit.lineprotocol.model import FieldType, Line, ParseResult
 
-__all__ = ["parse"]
+__all__ = ["numbered_lines", "parse"]
 
 _FLOAT = FieldType.FLOAT
 _INTEGER = FieldType.INTEGER
@@ -86,6 +86,21 @@ def parse(data: bytes | str, *, gzip: bool | None = None) -> ParseResult:
             continue
         lines.append((number, parsed))
     return ParseResult(lines, errors)
+
+
+def numbered_lines(text: str) -> list[str]:
+    """The lines of ``text`` the server numbers, in order: item ``k - 1`` is line ``k``.
+
+    The same cut as :func:`parse` makes: newlines inside quoted string values or escaped
+    by a backslash do not end a line; blank lines and ``#`` comments are not numbered.
+    """
+    segments, _ = _split_lines(text)
+    out = []
+    for segment in segments:
+        line = segment if segment and segment[0] not in " \t\n#" else _trim_leading(segment)
+        if line:
+            out.append(line)
+    return out
 
 
 # -- body -------------------------------------------------------------------------------

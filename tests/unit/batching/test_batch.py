@@ -13,7 +13,7 @@ import time
 import pytest
 
 import influxkit
-from influxkit import BatchOptions, BufferFull, FlushTimeout, PartialWriteError
+from influxkit import BatchOptions, BufferFull, FlushTimeout, PartialWriteError, Point
 from influxkit.batching.batch import Batch
 
 
@@ -300,3 +300,15 @@ def test_telemetry_sees_every_batch_flush() -> None:
     assert all(e.duration is not None and e.duration >= 0 for e in stops)
     assert all(e.database == "db" and e.attempt == 0 and e.bytes > 0 for e in stops)
     assert len([e for e in events if e.name == "batch.flush.start"]) == 3
+
+
+def test_a_quoted_newline_is_one_point_in_counts_and_in_on_error(errors) -> None:
+    with connect(errors, size=2, flush_interval=60) as conn:
+        conn.write([Point("cpu").field("s", "two\nlines").time(1), "cpu s=3i 3"])
+        conn.write('cpu s="x" 4\n\n# a comment\ncpu s="y" 5')  # blank and comment lines
+        conn.flush()
+        assert conn.stats()["points_written"] == 3
+        assert conn.query_sql("SELECT s FROM cpu ORDER BY time") == [
+            {"s": "two\nlines"}, {"s": "x"}, {"s": "y"}
+        ]  # fmt: skip
+    assert [b.lines for b, _ in errors] == [("cpu s=3i 3",)]

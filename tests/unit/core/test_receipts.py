@@ -57,3 +57,11 @@ def test_a_single_body_maps_to_record_zero(conn) -> None:
         conn.write(b"cpu v=2i 2\ncpu v=true 3")
     [rejected] = info.value.rejected
     assert (rejected.record, rejected.line_number, rejected.line) == (0, 2, "cpu v=true 3")
+
+
+def test_a_quoted_newline_does_not_shift_the_mapping(conn) -> None:
+    with pytest.raises(influxkit.PartialWriteError) as info:
+        conn.write([Point("cpu").field("v", 2).time(2), 'cpu,s=x v="two\nlines" 3', "cpu v=4i 4",
+                    "cpu v=true 5"])  # fmt: skip
+    assert [(r.record, r.line_number) for r in info.value.rejected] == [(1, 2), (3, 4)]
+    assert info.value.rejected[0].line == 'cpu,s=x v="two\nlines" 3'
