@@ -612,6 +612,13 @@ class Connection:
         ``permissions`` (InfluxDB 3 Enterprise): a resource token, e.g.
         ``[{"resource_type": "db", "resource_names": ["app"], "actions": ["read"]}]``.
         """
+        options = self._token_options(name, permissions, expiry_secs)
+        return self._admin("create_token", lambda: self._client.create_token(name, **options))
+
+    def _token_options(
+        self, name: str | None, permissions: list[dict[str, Any]] | None, expiry_secs: int | None
+    ) -> dict[str, Any]:
+        """The client's ``create_token`` options, checked (resource tokens: Enterprise)."""
         options: dict[str, Any] = {}
         if expiry_secs is not None:
             options["expiry_secs"] = expiry_secs
@@ -624,7 +631,7 @@ class Connection:
                     "a resource token needs a name: create_token(name, permissions=...)"
                 )
             options["permissions"] = check_permissions(permissions)
-        return self._admin("create_token", lambda: self._client.create_token(name, **options))
+        return options
 
     def delete_token(self, name: str) -> None:
         """Delete a named token."""

@@ -120,6 +120,7 @@ class AsyncConnection:
     _tag = Connection._tag
     _format = staticmethod(Connection._format)
     _via = Connection._via
+    _token_options = Connection._token_options
 
     def __init__(self, config: ConnectionConfig, *, _twin_of: Connection | None = None) -> None:
         self.config = config
@@ -607,19 +608,7 @@ class AsyncConnection:
         expiry_secs: int | None = None,
     ) -> dict[str, Any]:
         """Create a token; the server's answer. See :meth:`Connection.create_token`."""
-        # The same checks as Connection.create_token (kept in step by the mirror test).
-        options: dict[str, Any] = {}
-        if expiry_secs is not None:
-            options["expiry_secs"] = expiry_secs
-        if permissions is not None:
-            from influxkit.protocol.requests import check_permissions
-
-            self._check("create_resource_token")
-            if name is None:
-                raise ConfigError(
-                    "a resource token needs a name: create_token(name, permissions=...)"
-                )
-            options["permissions"] = check_permissions(permissions)
+        options = self._token_options(name, permissions, expiry_secs)
         return await self._admin("create_token", lambda c: c.create_token(name, **options))
 
     async def delete_token(self, name: str) -> None:
