@@ -53,8 +53,9 @@ def kill_when_ready(proc: subprocess.Popen[str]) -> int:
             elif word == "ready":
                 os.kill(proc.pid, signal.SIGKILL)
                 break
-        rest = proc.stdout.read()  # lines printed before the kill landed
-        acked = max([acked, *(int(v) for w, v in (x.split() for x in rest.split("\n") if x))])
+        # Lines printed before the kill landed; the last may be cut mid-line by it.
+        *whole, _cut = proc.stdout.read().split("\n")
+        acked = max([acked, *(int(x.split()[1]) for x in whole if x.startswith("acked "))])
     finally:
         proc.kill()
         proc.wait(10)
