@@ -7,7 +7,6 @@ Every source (keyword options, a URL, environment variables, a TOML file) ends i
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,8 @@ _PRECISIONS = ("auto", "ns", "us", "ms", "s")
 
 
 def _suggest(name: str, known: list[str]) -> str:
+    import difflib  # here, not at import: only a bad option name needs it
+
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
     if not close:
         # "default_database" is far from "database" by ratio but contains it.

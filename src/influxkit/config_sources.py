@@ -7,9 +7,7 @@ validates them, so every source reports mistakes the same way.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -102,6 +100,9 @@ def options_from_toml(path: str | os.PathLike[str], name: str) -> dict[str, Any]
     A ``url`` key is expanded like :func:`options_from_url`; ``token_env`` names an
     environment variable that holds the token, so files need not hold secrets.
     """
+    import tomllib  # here, not at import: only file configs need it
+    from pathlib import Path
+
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
@@ -131,6 +132,9 @@ def options_from_toml(path: str | os.PathLike[str], name: str) -> dict[str, Any]
 
 def connection_names_in_toml(path: str | os.PathLike[str]) -> list[str]:
     """Names of the ``[connections.*]`` tables in a TOML file."""
+    import tomllib
+    from pathlib import Path
+
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     return sorted(data.get("connections", {}))
 
