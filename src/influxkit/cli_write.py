@@ -33,6 +33,7 @@ from influxkit.cli_connect import (
 from influxkit.cli_progress import WriteReport
 from influxkit.connection import Connection
 from influxkit.errors import InfluxError, PartialWriteError, WriteError
+from influxkit.lineprotocol.parse import file_lines
 
 __all__ = ["write_command"]
 
@@ -75,12 +76,14 @@ def _lp_items(source: _Input, report: WriteReport) -> Iterator[Item]:
     if source.path is not None:
         source.total = os.path.getsize(source.path)
     report.start_source(source.label, source.total)
-    try:
-        for number, raw in enumerate(stream, 1):
+
+    def rows() -> Iterator[bytes]:
+        for raw in stream:
             source.position += len(raw)
-            line = raw.rstrip(b"\r\n").lstrip(b" \t")
-            if line and not line.startswith(b"#"):
-                yield number, line
+            yield raw
+
+    try:
+        yield from file_lines(rows())  # a quoted newline joins rows into one line
     finally:
         if source.path is not None:
             stream.close()

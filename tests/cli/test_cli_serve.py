@@ -77,6 +77,22 @@ def test_bad_lines_are_listed_with_their_file_line_numbers(invoke, target, tmp_p
     assert [r["host"] for r in rows] == ["a", "c", "d"]
 
 
+def test_a_string_value_over_several_rows_is_one_line(invoke, target, tmp_path):
+    path = tmp_path / "notes.lp"
+    path.write_text(
+        'log,app=a msg="first row\nsecond row" 1\n'  # rows 1-2: one point
+        "log,app=b msg=2i 2\n"  # row 3: type conflict (msg is a string)
+        'log,app=c msg="x" 3\n'  # row 4
+    )
+    result = invoke("write", *target, str(path))
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {path}:3: ")
+    assert "2 points written, 1 failed" in result.stderr
+    rows = query_json(invoke, target, "SELECT app, msg FROM log ORDER BY time")
+    assert rows == [{"app": "a", "msg": "first row\nsecond row"}, {"app": "c", "msg": "x"}]
+
+
 def test_show_errors_limits_the_listing(invoke, target):
     bad = "".join(f"bad{i}\n" for i in range(5))
     result = invoke("write", *target, "--show-errors", "2", input=bad)

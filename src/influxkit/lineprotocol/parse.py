@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterable, Iterator
 
 from influxkit.errors import ConfigError, LineError, WriteError
 from influxkit.lineprotocol._scanner import (
@@ -32,7 +33,7 @@ from influxkit.lineprotocol._scanner import (
 from influxkit.lineprotocol.escape import _SAFE_LENGTH
 from influxkit.lineprotocol.model import FieldType, Line, ParseResult
 
-__all__ = ["numbered_lines", "parse"]
+__all__ = ["LineEnds", "file_lines", "numbered_lines", "parse"]
 
 _FLOAT = FieldType.FLOAT
 _INTEGER = FieldType.INTEGER
@@ -195,6 +196,86 @@ def _split_lines(text: str) -> tuple[list[str], list[re.Match[str] | None]]:
         segments.append("\n".join(pending))
         matches.append(None)
     return segments, matches
+
+
+class LineEnds:
+    """Where lines end when text arrives one physical line at a time (a file, a pipe).
+
+    The cut is :func:`parse`'s: a newline inside a quoted string value, or escaped by a
+    backslash, does not end the line. Feed each physical line without its newline; the
+    answer says whether the newline after it ends the line the server reads.
+
+    Example:
+        >>> ends = LineEnds()
+        >>> [ends.after('m s="two'), ends.after('lines" 1'), ends.after("m v=1 2")]
+        [False, True, True]
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self) -> None:
+        self._state = _FRESH
+
+    def after(self, piece: str) -> bool:
+        """Whether a newline after ``piece`` (no newline in it) ends the current line."""
+        if self._state is _FRESH and '"' not in piece and "\\" not in piece:
+            return True
+        quoted, fields, equals, commas, in_escape = _scan_state(piece, self._state)
+        if in_escape:  # the newline is the escaped character
+            self._state = (quoted, fields, equals, commas, False)
+            return False
+        if quoted:
+            self._state = (quoted, fields, equals, commas, in_escape)
+            return False
+        self._state = _FRESH
+        return True
+
+
+def file_lines(rows: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The lines the server reads from the rows of a file, each with the row it starts on.
+
+    ``rows`` are physical lines (with or without their newline), as iterating a binary
+    file gives them; the cut is :func:`numbered_lines`'s, so a quoted newline joins rows.
+    Blank rows and ``#`` comments are skipped, and an unclosed quote at the end yields
+    what is left, for the server to refuse.
+
+    Example:
+        >>> list(file_lines([b'm s="a\\n', b'b" 1\\n', b"# note\\n", b"m v=1 2\\n"]))
+        [(1, b'm s="a\\nb" 1'), (4, b'm v=1 2')]
+    """
+    ends = LineEnds()
+    pending: list[bytes] = []
+    first = 0
+    for number, raw in enumerate(rows, 1):
+        if not pending and b'"' not in raw and b"\\" not in raw:  # the common case
+            line = raw.rstrip(b"\r\n").lstrip(b" \t")
+            if line and not line.startswith(b"#"):
+                yield number, line
+            continue
+        if not pending:
+            first = number
+        pending.append(raw)
+        # Latin-1 keeps every byte; the scanner looks only at ASCII ones.
+        if ends.after(raw.rstrip(b"\n").decode("latin-1")):
+            yield from _joined(first, pending)
+            pending = []
+    yield from _joined(first, pending, ended=False)
+
+
+def _joined(first: int, rows: list[bytes], *, ended: bool = True) -> Iterator[tuple[int, bytes]]:
+    """The line rows ``first``... make; leading blank and comment rows skipped.
+
+    ``ended=False`` (the input stopped inside a quote or after a backslash): the last
+    newline belongs to the line, as the parser would read it.
+    """
+    while rows and (not rows[0].strip(b" \t\r\n") or rows[0].lstrip(b" \t").startswith(b"#")):
+        first, rows = first + 1, rows[1:]
+    if rows:
+        line = b"".join(rows)
+        if ended:  # the newline (or CRLF) that ends the last row, and only that
+            line = line[:-1] if line.endswith(b"\n") else line
+            line = line[:-1] if line.endswith(b"\r") else line
+        yield first, line.lstrip(b" \t")
 
 
 def _scan_state(
