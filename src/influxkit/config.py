@@ -44,6 +44,19 @@ def _bad(option: str, value: Any, fix: str) -> ConfigError:
 _SECRETS = frozenset({"token", "password"})
 
 
+def _check_token(token: str) -> None:
+    """Refuse a token no HTTP header can carry, before a request would echo it."""
+    if not token.isascii():
+        raise _bad("token", token, "it holds a non-ASCII character; tokens are plain ASCII")
+    if not token.isprintable() or any(c.isspace() for c in token):
+        raise _bad(
+            "token",
+            token,
+            "it holds whitespace or a control character (a newline read from a file?); "
+            "strip it, e.g. token=Path(path).read_text().strip()",
+        )
+
+
 def _number(option: str, value: Any, *, minimum: float, integer: bool = False) -> Any:
     kind = int if integer else (int, float)
     if isinstance(value, str):
@@ -58,20 +71,15 @@ def _number(option: str, value: Any, *, minimum: float, integer: bool = False) -
     return value
 
 
+_TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})  # "t", "y": influxdb3-python's
+_FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
+
+
 def _flag(option: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in {
-        "true",
-        "1",
-        "yes",
-        "on",
-        "false",
-        "0",
-        "no",
-        "off",
-    }:
-        return value.lower() in {"true", "1", "yes", "on"}
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
     raise _bad(option, value, "expected true or false")
 
 
@@ -283,6 +291,8 @@ def _validate(o: dict[str, Any]) -> dict[str, Any]:
     for name in ("token", "password", "username", "database", "org", "ca_file", "name"):
         if name in o and not isinstance(o[name], str):
             raise _bad(name, o[name], "expected a string")
+    if o.get("token") is not None:
+        _check_token(o["token"])
     if "database" in o and not o["database"]:
         raise _bad("database", o["database"], "expected a non-empty database name")
     default_scheme = "Token" if api == "v2" else "Bearer"

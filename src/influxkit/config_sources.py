@@ -7,6 +7,7 @@ validates them, so every source reports mistakes the same way.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -14,7 +15,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from influxkit.config import ConnectionConfig
 from influxkit.errors import ConfigError
 
-__all__ = ["ENV_VARS", "options_from_env", "options_from_toml", "options_from_url"]
+__all__ = [
+    "ENV_VARS",
+    "options_from_env",
+    "options_from_toml",
+    "options_from_url",
+    "safe_url",
+]
 
 # The names influxdb3-python reads, plus influxkit's own for what it has more of.
 ENV_VARS: dict[str, str] = {
@@ -27,13 +34,16 @@ ENV_VARS: dict[str, str] = {
     "INFLUX_GZIP_THRESHOLD": "gzip_threshold",
     "INFLUX_WRITE_NO_SYNC": "no_sync",
     "INFLUX_WRITE_ACCEPT_PARTIAL": "accept_partial",
-    "INFLUX_WRITE_TIMEOUT": "timeout",
+    "INFLUX_WRITE_TIMEOUT": "timeout",  # milliseconds, as influxdb3-python reads them
     "INFLUX_QUERY_TIMEOUT": "timeout",
     "INFLUX_VERIFY_SSL": "verify_ssl",
     "INFLUX_SSL_CA_CERT": "ca_file",
     "INFLUXKIT_API_VERSION": "api_version",
     "INFLUXKIT_PROFILE": "profile",
 }
+
+# Timeouts influxdb3-python reads, in milliseconds (read by options_from_env).
+_TIMEOUT_VARS = ("INFLUX_WRITE_TIMEOUT", "INFLUX_QUERY_TIMEOUT")
 
 # Spellings of influxdb3-python that mean one of our options.
 _PRECISION_ALIASES = {
@@ -44,6 +54,19 @@ _PRECISION_ALIASES = {
     "millisecond": "ms",
     "second": "s",
 }
+
+
+def safe_url(url: str) -> str:
+    """``url`` fit for a message: no user info (``user:pass@``), no query (``?token=``).
+
+    Example:
+        >>> safe_url("localhost:8181/x?token=s3cret"), safe_url("http://u:pw@db:8086/")
+        ('localhost:8181/x?...', 'http://db:8086/')
+    """
+    base, query, _ = url.partition("?")
+    base = base.partition("#")[0]
+    base = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/@]*@", r"\1", base)
+    return base + ("?..." if query else "")
 
 
 def options_from_url(url: str) -> dict[str, Any]:
@@ -57,8 +80,8 @@ def options_from_url(url: str) -> dict[str, Any]:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ConfigError(
-            f"invalid url={url!r}: expected http://host[:port] or https://host[:port], "
-            "e.g. 'http://localhost:8181'"
+            f"invalid url={safe_url(url)!r}: expected http://host[:port] or "
+            "https://host[:port], e.g. 'http://localhost:8181'"
         )
     opts: dict[str, Any] = {"scheme": parts.scheme, "host": parts.hostname}
     try:
@@ -82,10 +105,21 @@ def options_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     env = os.environ if environ is None else environ
     opts: dict[str, Any] = {}
     for var, option in ENV_VARS.items():
-        if env.get(var):
+        if env.get(var) and var not in _TIMEOUT_VARS:
             opts[option] = env[var]
     if "precision" in opts:
         opts["precision"] = _PRECISION_ALIASES.get(opts["precision"], opts["precision"])
+    # influxdb3-python's timeouts are milliseconds, one for writes and one for queries;
+    # a connection has one timeout, in seconds: the longer of the two.
+    millis = [env[var] for var in _TIMEOUT_VARS if env.get(var)]
+    if millis:
+        try:
+            opts["timeout"] = max(int(value) for value in millis) / 1000
+        except ValueError:
+            raise ConfigError(
+                f"invalid {' / '.join(_TIMEOUT_VARS)}={', '.join(millis)}: expected "
+                "milliseconds as a whole number, e.g. 10000"
+            ) from None
     url = opts.pop("url", None)
     if url:
         if "://" not in url:

@@ -80,6 +80,22 @@ def test_from_env_uses_influxdb3_python_names():
     assert cfg.no_sync is True
 
 
+def test_from_env_timeouts_are_milliseconds_as_influxdb3_python_reads_them():
+    opts = options_from_env({"INFLUX_WRITE_TIMEOUT": "10000", "INFLUX_QUERY_TIMEOUT": "2500"})
+    assert ConnectionConfig.from_options(**opts).timeout == 10.0  # the longer one
+    assert options_from_env({"INFLUX_QUERY_TIMEOUT": "500"})["timeout"] == 0.5
+    with pytest.raises(ConfigError, match="INFLUX_WRITE_TIMEOUT / INFLUX_QUERY_TIMEOUT=soon"):
+        options_from_env({"INFLUX_WRITE_TIMEOUT": "soon"})
+
+
+@pytest.mark.parametrize(("text", "value"), [("t", True), ("Y", True), (" yes ", True),
+                                             ("f", False), ("n", False), ("0", False)])  # fmt: skip
+def test_from_env_flags_take_influxdb3_python_spellings(text, value):
+    opts = options_from_env({"INFLUX_WRITE_NO_SYNC": text, "INFLUX_WRITE_ACCEPT_PARTIAL": text})
+    cfg = ConnectionConfig.from_options(**opts)
+    assert (cfg.no_sync, cfg.accept_partial) == (value, value)
+
+
 def test_from_env_host_without_scheme():
     opts = options_from_env({"INFLUX_HOST": "myhost:9999"})
     assert (opts["host"], opts["port"], opts["scheme"]) == ("myhost", 9999, "http")
