@@ -105,6 +105,21 @@ def test_cli_refuses_a_public_host_without_token(monkeypatch: pytest.MonkeyPatch
     assert "without a token" in result.output
 
 
+def test_cli_exit_codes_for_a_bad_port_and_a_taken_one() -> None:
+    from click.testing import CliRunner
+
+    from influxkit.server.cli import serve_command
+
+    result = CliRunner().invoke(serve_command(), ["--port", "99999"])
+    assert result.exit_code == 2  # usage: no such port
+    assert "99999" in result.output and "Traceback" not in result.output
+    with running_server() as srv:  # holds its port
+        result = CliRunner().invoke(serve_command(), ["--port", str(srv.port)])
+    assert result.exit_code == 1  # a failure, said plainly
+    assert f"cannot listen on 127.0.0.1:{srv.port}" in result.output
+    assert "pick another --port" in result.output
+
+
 def test_python_dash_m_help() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "influxkit.server", "--help"],

@@ -44,7 +44,13 @@ def serve_command() -> Any:
 
     @click.command("serve", help=_HELP)
     @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-    @click.option("--port", default=8181, show_default=True, type=int, help="Port to listen on.")
+    @click.option(
+        "--port",
+        default=8181,
+        show_default=True,
+        type=click.IntRange(0, 65535),
+        help="Port to listen on (0: a free one, shown in the log).",
+    )
     @click.option(
         "--token",
         envvar="INFLUXKIT_SERVE_TOKEN",
@@ -101,9 +107,14 @@ def serve_command() -> Any:
                 profile=profile,
                 databases=databases,
                 flight_port=flight_port,
+                announce=lambda url: click.echo(f"influxkit serve: listening on {url}", err=True),
             )
         except ConfigError as exc:
             raise click.UsageError(str(exc)) from None
+        except OSError as exc:  # the port is taken, or the address is not this machine's
+            raise click.ClickException(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; pick another --port"
+            ) from None
 
     return serve
 

@@ -26,7 +26,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from influxkit._optional import require
@@ -38,7 +38,15 @@ if TYPE_CHECKING:
     from influxkit.clients.local import LocalClient
     from influxkit.server.app import InfluxApp
 
-__all__ = ["ServerThread", "build_app", "check_bind", "running_server", "serve", "start_flight"]
+__all__ = [
+    "ServerThread",
+    "build_app",
+    "check_bind",
+    "listen",
+    "running_server",
+    "serve",
+    "start_flight",
+]
 
 logger = logging.getLogger("influxkit.server")
 
@@ -105,6 +113,22 @@ def start_flight(app: InfluxApp, host: str, port: int) -> pyarrow.flight.FlightS
         raise ConfigError(f"{exc}; pick another --flight-port") from None
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (``0``: a free port); OSError if taken."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host.strip("[]"), port, type=socket.SOCK_STREAM
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8181,
@@ -113,8 +137,12 @@ def serve(
     databases: Iterable[str] = (),
     *,
     flight_port: int | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
     """Serve the local engine on ``host:port`` until interrupted (Ctrl-C).
+
+    ``announce`` is called with the server's URL once it listens (the port that ``0``
+    picked, too); the command line prints it.
 
     With ``flight_port``, Arrow Flight is served on ``host:flight_port`` too, started
     before HTTP and stopped after it.
@@ -122,10 +150,14 @@ def serve(
     Raises:
         ConfigError: a non-loopback ``host`` without ``token``, an unknown profile, or a
             Flight port that cannot be listened on.
+        OSError: ``host:port`` cannot be listened on (taken, or not this machine's).
         MissingDependency: starlette / uvicorn are not installed (``influxkit[serve]``).
     """
     check_bind(host, token)
     uvicorn = require("uvicorn", "serve")
+    sock = listen(host, port)  # first: a taken port fails before anything starts
+    if announce is not None:
+        announce(_url(host, sock.getsockname()[1]))
     app = build_app(token=token, profile=profile, databases=databases)
     flight_server = None
     try:
@@ -135,8 +167,9 @@ def serve(
         config = uvicorn.Config(
             app.asgi, host=host, port=port, log_level="info", server_header=False, lifespan="on"
         )
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
+        sock.close()
         if flight_server is not None:
             from influxkit.server.flight import stop_flight_server
 
@@ -190,26 +223,12 @@ class ServerThread:
         state = "running" if self._thread is not None else "stopped"
         return f"<ServerThread {self.url or self.host} {state}>"
 
-    def _bind(self) -> socket.socket:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            self.host.strip("[]"), self.port, type=socket.SOCK_STREAM
-        )[0]
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(address)
-            sock.listen(2048)
-        except OSError:
-            sock.close()
-            raise
-        return sock
-
     def start(self, timeout: float = 10.0) -> ServerThread:
         """Bind, start uvicorn on a thread and wait until ``/health`` answers; returns self."""
         if self._thread is not None:
             return self
         uvicorn = require("uvicorn", "serve")
-        sock = self._bind()
+        sock = listen(self.host, self.port)
         self.port = sock.getsockname()[1]
         self.url = _url(self.host, self.port)
         config = uvicorn.Config(
