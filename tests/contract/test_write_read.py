@@ -34,6 +34,15 @@ def test_unsigned_integers(backend):
     assert backend.read("u") == [{"n": 2**64 - 1, "z": 0, "time": T0_DT}]
 
 
+@pytest.mark.needs("uint")
+def test_largest_unsigned_integer_streams_as_rows_and_arrow(backend):
+    backend.conn.write(Point("u").field("n", UInt(2**64 - 1)).time(T0))
+    rows = list(backend.conn.query_sql_stream("SELECT n FROM u"))
+    assert rows == [{"n": 2**64 - 1}]
+    batches = list(backend.conn.query_sql_stream("SELECT n FROM u", format="arrow"))
+    assert [b.to_pylist() for b in batches if b.num_rows] == [[{"n": 2**64 - 1}]]
+
+
 def test_exact_large_integers(backend):
     values = [2**63 - 1, -(2**63), 2**53 + 1, 9_007_199_254_740_993]
     backend.conn.write([Point("big").field("n", v).time(T0 + k) for k, v in enumerate(values)])

@@ -132,12 +132,26 @@ def _convert_time(rows: list[dict[str, Any]], key: str = "time") -> None:
             row[key] = parse_time(value)
 
 
+def not_an_answer(kind: str, body: bytes, cause: object = None) -> QueryError:
+    """The error for a body that is not the ``kind`` asked for (an HTML page, say)."""
+    shown = body[:200].decode("utf-8", "replace")
+    why = f" ({cause})" if cause else ""
+    return QueryError(
+        f"the server's answer is not {kind}{why}; is the URL an InfluxDB (not a proxy's "
+        f"page)? It began: {shown!r}",
+        body=body[:2000].decode("utf-8", "replace"),
+    )
+
+
 def json_rows(body: bytes) -> list[dict[str, Any]]:
     """A v3 ``format=json`` body (one flat array of objects) as complete rows."""
     if not body.strip():
         return []
     with gc_paused():
-        rows = orjson.loads(body)
+        try:
+            rows = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise not_an_answer("JSON", body, exc) from None
         if not isinstance(rows, list):
             raise QueryError(f"unexpected query answer (not a JSON array): {str(rows)[:200]}")
         cols = _Columns()
@@ -180,10 +194,12 @@ class JsonlDecoder:
         for line in lines:
             try:
                 row = loads(line)
-            except orjson.JSONDecodeError:
+            except orjson.JSONDecodeError as exc:
                 if not line.strip():
                     continue
-                raise
+                raise not_an_answer("JSON lines", line, exc) from None
+            if row.__class__ is not dict:
+                raise not_an_answer("JSON lines of objects", line)
             if len(row) != width or row.keys() != known:
                 row = cols.complete(row)
                 width, known = cols.width, cols.keys.keys()
@@ -227,8 +243,19 @@ def rows_to_batch(
     arrays = []
     for name in columns:
         values = [r.get(name) for r in rows]
-        arrays.append(pa.array(values, pa.timestamp("ns")) if name in times else pa.array(values))
+        arrays.append(pa.array(values, pa.timestamp("ns")) if name in times else _array(values))
     return pa.RecordBatch.from_arrays(arrays, names=columns)
+
+
+def _array(values: list[Any]) -> pa.Array:
+    """An Arrow array of JSON values; integers past int64 (a u64 field) as uint64."""
+    pa = _pyarrow()
+    try:
+        return pa.array(values)
+    except (OverflowError, pa.ArrowInvalid) as exc:
+        if all(v is None or (v.__class__ is int and v >= 0) for v in values):
+            return pa.array(values, pa.uint64())
+        raise QueryError(f"a column of the answer mixes values Arrow cannot hold: {exc}") from None
 
 
 def _pyarrow() -> Any:
@@ -244,7 +271,10 @@ def parquet_table(body: bytes) -> pa.Table:
         return pa.table({})
     import pyarrow.parquet as pq
 
-    return pq.read_table(pa.BufferReader(body))
+    try:
+        return pq.read_table(pa.BufferReader(body))
+    except pa.ArrowException as exc:
+        raise not_an_answer("Parquet", body, exc) from None
 
 
 def csv_table(body: bytes) -> pa.Table:
@@ -254,4 +284,7 @@ def csv_table(body: bytes) -> pa.Table:
         return pa.table({})
     import pyarrow.csv as pcsv
 
-    return pcsv.read_csv(pa.BufferReader(body))
+    try:
+        return pcsv.read_csv(pa.BufferReader(body))
+    except pa.ArrowException as exc:
+        raise not_an_answer("CSV", body, exc) from None
