@@ -77,23 +77,6 @@ def test_token_endpoints_without_auth_are_disabled(client: httpx.Client) -> None
         assert (r.status_code, r.text) == (405, "endpoint disabled, started without auth")
 
 
-def test_admin_token_once_then_409(anon: httpx.Client) -> None:
-    r = anon.post("/api/v3/configure/token/admin")  # no token needed
-    assert r.status_code == 201
-    assert r.headers["content-type"] == "json"
-    doc = r.json()
-    assert list(doc) == ["id", "name", "token", "hash", "created_at", "expiry"]
-    assert doc["name"] == "_admin"
-    assert doc["token"].startswith("apiv3_")
-    assert doc["expiry"] is None
-    r = anon.post("/api/v3/configure/token/admin")
-    assert r.status_code == 409
-    assert "token name already exists, _admin" in r.text
-    # The new operator token opens the server.
-    headers = {"Authorization": f"Bearer {doc['token']}"}
-    assert anon.get("/health", headers=headers).status_code == 200
-
-
 def test_named_admin_token_and_delete(authed: httpx.Client, anon: httpx.Client) -> None:
     r = authed.post("/api/v3/configure/token/named_admin", json={"token_name": "ci"})
     assert r.status_code == 201

@@ -93,3 +93,27 @@ def test_authenticated_requests_work(authed: httpx.Client) -> None:
     r = authed.get("/api/v3/query_sql", params={"db": "db", "q": "SELECT v FROM m"})
     assert r.json() == [{"v": 1.0}]
     assert authed.get("/ping").status_code == 200
+
+
+def test_no_one_mints_an_admin_token_without_the_servers_token(
+    anon: httpx.Client, authed: httpx.Client
+) -> None:
+    # --token is the operator token: the open bootstrap endpoint finds one and refuses.
+    minted = anon.post("/api/v3/configure/token/admin")
+    assert minted.status_code == 409
+    assert minted.json() == {"error": "token name already exists, _admin"}
+    assert "token" not in minted.json()
+    assert (
+        anon.post("/api/v3/configure/token/named_admin", json={"token_name": "x"}).status_code
+        == 401
+    )
+    # Named tokens still come from someone holding the server's token, and then work.
+    made = authed.post("/api/v3/configure/token/named_admin", json={"token_name": "ci"})
+    assert made.status_code == 201
+    use = {"Authorization": f"Bearer {made.json()['token']}"}
+    answer = anon.get(
+        "/api/v3/query_sql",
+        params={"q": "SELECT 1 AS x", "db": "db", "format": "json"},
+        headers=use,
+    )
+    assert answer.status_code == 200

@@ -166,6 +166,11 @@ class InfluxApp:
     def __init__(self, engine: LocalClient, *, token: str | None = None) -> None:
         self.engine = engine
         self.state = _State(token)
+        if token is not None:
+            # ``--token`` is the operator token: the catalog holds ``_admin`` already, so
+            # the open bootstrap endpoint answers 409, as a server that has one does.
+            with contextlib.suppress(ServerError):
+                engine.create_token(None)
         self.build = _BUILDS.get(engine.profile.name, "OSS")
         self.routes: dict[tuple[str, str], _Route] = {
             ("POST", "/api/v3/write_lp"): _Route(self.write_v3),
