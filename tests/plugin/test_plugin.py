@@ -525,6 +525,43 @@ def test_server_takes_the_official_clients(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=3)
 
 
+def test_server_answers_arrow_flight_on_its_flight_port(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import influxkit
+
+        def test_influxdb3_python_queries_over_flight(influx_server, influx_server_database):
+            from influxdb_client_3 import InfluxDBClient3
+
+            assert influx_server.flight_port not in (None, 0, influx_server.port)
+            assert influx_server.flight_url == f"grpc+tcp://127.0.0.1:{influx_server.flight_port}"
+            with InfluxDBClient3(
+                host=influx_server.url,
+                token="unused",
+                database=influx_server_database,
+                query_port_overwrite=influx_server.flight_port,
+            ) as client:
+                client.write(record="cpu,host=a usage=1.5 1700000000000000000")
+                table = client.query("SELECT host, usage FROM cpu")
+            assert table.to_pylist() == [{"host": "a", "usage": 1.5}]
+
+        def test_influxkit_over_flight(influx_server, influx_server_database):
+            with influxkit.connect(
+                influx_server.url,
+                client="http",
+                database=influx_server_database,
+                transport="flight",
+                flight_port=influx_server.flight_port,
+            ) as conn:
+                conn.write("mem used=3i 1")
+                table = conn.query_sql("SELECT used FROM mem", format="arrow")
+            assert table.to_pylist() == [{"used": 3}]
+        """,
+    )
+    result.assert_outcomes(passed=2)
+
+
 def test_server_without_the_serve_extra_names_it(pytester: pytest.Pytester) -> None:
     # In-process: pytester restores sys.modules after the run.
     result = run(

@@ -6,7 +6,8 @@ Registered through the ``pytest11`` entry point, so installing influxkit is enou
 - ``influx_registry``: local connections registered under the names the code under
   test uses (``influxkit.write("trading", ...)``), removed after the test;
 - ``influx_server``: one ``influxkit serve`` per session (per xdist worker) on a free
-  loopback port, for code that uses another InfluxDB client;
+  loopback port, with Arrow Flight on a second one, for code that uses another
+  InfluxDB client;
 - ``influx_server_database``: a fresh database on that server for one test.
 
 ``@pytest.mark.influx(...)`` configures the function-scoped fixtures.  The plugin
@@ -306,9 +307,13 @@ def _unregister(opened: dict[str, Connection], shadowed: dict[str, Connection]) 
 def influx_server() -> Iterator[ServerThread]:
     """``influxkit serve`` (profile ``v3_core``, no token) on a free loopback port.
 
+    Arrow Flight is served too, on a free port of its own (``flight_port``,
+    ``flight_url``): uvicorn has no HTTP/2, so Flight clients are told that port
+    (``query_port_overwrite=`` for influxdb3-python, ``flight_port=`` for influxkit).
     One per session (per xdist worker); its data persists over the session, so give
     each test its own database (``influx_server_database``).  Attributes: ``url``,
-    ``token`` (``None``), ``port``, ``engine``.  Needs ``influxkit[serve]``.
+    ``token`` (``None``), ``port``, ``flight_port``, ``flight_url``, ``engine``.  Needs
+    ``influxkit[serve]``.
     """
     from influxkit._optional import require
     from influxkit.errors import MissingDependency
@@ -317,13 +322,14 @@ def influx_server() -> Iterator[ServerThread]:
     try:
         require("starlette", "serve")
         require("uvicorn", "serve")
+        require("pyarrow.flight", "serve")
     except MissingDependency as exc:
         missing = str(exc)
     if missing is not None:
         pytest.fail(f"influx_server needs `influxkit serve`: {missing}", pytrace=False)
     from influxkit.server import ServerThread
 
-    server = ServerThread("127.0.0.1", 0).start()
+    server = ServerThread("127.0.0.1", 0, flight_port=0).start()
     try:
         yield server
     finally:
