@@ -28,10 +28,15 @@ from influxkit.errors import (
     PartialWriteError,
     QueryError,
     ServerError,
+    ServerMismatch,
     TransportError,
     UnsupportedOperation,
     WriteError,
 )
+
+# Before the facade: the package's ``server_info`` is the facade function, not the
+# module of the same name (``from influxkit.server_info import ...`` still finds it).
+from influxkit.server_info import ServerInfo  # isort: skip
 from influxkit.facade import (
     add_connection,
     add_connections_from_toml,
@@ -53,6 +58,7 @@ from influxkit.facade import (
     query_sql,
     query_sql_stream,
     remove_connection,
+    server_info,
     stats,
     write,
 )
@@ -87,6 +93,8 @@ __all__ = [
     "Rejected",
     "Schema",
     "ServerError",
+    "ServerInfo",
+    "ServerMismatch",
     "TransportError",
     "UInt",
     "UnsupportedOperation",
@@ -118,6 +126,7 @@ __all__ = [
     "remove_connection",
     "remove_group",
     "schema_from_server",
+    "server_info",
     "stats",
     "telemetry",
     "write",

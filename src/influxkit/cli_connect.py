@@ -170,9 +170,9 @@ _OPTIONS = [
     ),
     click.option(
         "--api-version",
-        type=click.Choice(["v3", "v2", "v1"]),
-        help="Server API: v3 (InfluxDB 3, default), v2, v1 (InfluxDB 1.x). "
-        "[env: INFLUXKIT_API_VERSION]",
+        type=click.Choice(["v3", "v2", "v1", "auto"]),
+        help="Server API: v3 (InfluxDB 3, default), v2, v1 (InfluxDB 1.x), or auto (what "
+        "the server says it is). [env: INFLUXKIT_API_VERSION]",
     ),
     click.option(
         "--connection",

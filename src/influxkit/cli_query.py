@@ -188,6 +188,8 @@ def query_command(
     with reported_errors(), open_connection(conn_args) as conn:
         require("pyarrow", "local")  # results are read as Arrow tables
         if language == "auto":
+            if conn.config.api_version == "auto":
+                conn.server_info()  # the profile follows the server found
             language = "sql" if conn.profile.supports("query_sql") else "influxql"
         if language == "sql":
             db = require_database(conn.config, "a SQL query")

@@ -18,12 +18,13 @@ from influxkit.lineprotocol.schema import Schema
 
 __all__ = ["BatchOptions", "ConnectionConfig"]
 
-ApiVersion = Literal["v3", "v2", "v1"]
+ApiVersion = Literal["v3", "v2", "v1", "auto"]
 ClientKind = Literal["http", "local"]
 
-_DEFAULT_PORTS = {"v3": 8181, "v2": 8086, "v1": 8086}
+# "auto" does not know the server yet: 8181, InfluxDB 3's port (give the port for others).
+_DEFAULT_PORTS = {"v3": 8181, "v2": 8086, "v1": 8086, "auto": 8181}
 _DEFAULT_PROFILES = {"v3": "v3_core", "v2": "v2", "v1": "v1"}
-_PRECISIONS = ("auto", "ns", "us", "ms", "s")
+_PRECISIONS = ("auto", "ns", "us", "ms", "s", "m", "h")  # m, h: InfluxDB 1.x only
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -189,6 +190,13 @@ class ConnectionConfig:
 
     The token and password are kept out of ``repr``/``str`` (shown as ``[secure]``).
 
+    ``api_version`` (``v3`` default, ``v2``, ``v1``) picks the endpoints; ``"auto"`` asks
+    the server once, at first use, and follows what it says (``profile`` and the
+    ``auth_scheme`` too, unless given). With ``check_server`` (the default) a connection
+    with an explicit ``api_version`` checks the same way, once, that the server answers
+    those endpoints, and its first operation raises :class:`~influxkit.ServerMismatch`
+    when it does not (see ``docs/server-detection.md``).
+
     Example:
         >>> cfg = ConnectionConfig.from_options(host="db.example", token="s3cret", database="app")
         >>> cfg.base_url
@@ -209,6 +217,7 @@ class ConnectionConfig:
     database: str | None = None
     org: str | None = None
     api_version: ApiVersion = "v3"
+    check_server: bool = True
     client: ClientKind = "http"
     profile: str | None = None
     timeout: float = 10.0
@@ -273,7 +282,7 @@ class ConnectionConfig:
 def _validate(o: dict[str, Any]) -> dict[str, Any]:
     if "api_version" not in o and o.get("profile") in PROFILES:
         o["api_version"] = "v3" if o["profile"].startswith("v3") else o["profile"]
-    api = _choice("api_version", o.get("api_version", "v3"), ("v3", "v2", "v1"))
+    api = _choice("api_version", o.get("api_version", "v3"), ("v3", "v2", "v1", "auto"))
     o["api_version"] = api
     o["client"] = _choice("client", o.get("client", "http"), ("http", "local"))
     o["scheme"] = _choice("scheme", o.get("scheme", "http"), ("http", "https"))
@@ -295,23 +304,34 @@ def _validate(o: dict[str, Any]) -> dict[str, Any]:
         _check_token(o["token"])
     if "database" in o and not o["database"]:
         raise _bad("database", o["database"], "expected a non-empty database name")
-    default_scheme = "Token" if api == "v2" else "Bearer"
-    o["auth_scheme"] = _choice(
-        "auth_scheme", o.get("auth_scheme", default_scheme), ("Bearer", "Token")
-    )
-    profile = o.get("profile", _DEFAULT_PROFILES[api])
-    o["profile"] = _choice("profile", profile, tuple(PROFILES))
+    # "auto" leaves the auth scheme and the profile open when not given: they follow the
+    # server found at first use (influxkit.clients.server_check).
+    default_scheme = {"v2": "Token", "auto": None}.get(api, "Bearer")
+    if "auth_scheme" in o or default_scheme is not None:
+        o["auth_scheme"] = _choice(
+            "auth_scheme", o.get("auth_scheme", default_scheme), ("Bearer", "Token")
+        )
+    profile = o.get("profile", _DEFAULT_PROFILES.get(api))
+    if profile is not None:
+        o["profile"] = _choice("profile", profile, tuple(PROFILES))
     for name, minimum in (("timeout", 0.001), ("connect_timeout", 0.001)):
         if name in o:
             o[name] = _number(name, o[name], minimum=minimum)
     for name, minimum in (("pool_size", 1), ("gzip_threshold", 0)):
         if name in o:
             o[name] = _number(name, o[name], minimum=minimum, integer=True)
-    for name in ("verify_ssl", "http2", "accept_partial", "no_sync"):
+    for name in ("verify_ssl", "http2", "accept_partial", "no_sync", "check_server"):
         if name in o:
             o[name] = _flag(name, o[name])
     if "precision" in o:
         o["precision"] = _choice("precision", o["precision"], _PRECISIONS)
+        if o["precision"] in ("m", "h") and o.get("profile") != "v1":
+            raise _bad(
+                "precision",
+                o["precision"],
+                "minutes and hours exist only on InfluxDB 1.x "
+                "(api_version='v1'); use ns, us, ms or s",
+            )
     if "transport" in o:
         o["transport"] = _choice("transport", o["transport"], ("http", "flight", "auto"))
     if o.get("flight_port") is not None:

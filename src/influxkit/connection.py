@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from influxkit.clients.base import Client, Format, StreamFormat
     from influxkit.clients.flight import FlightQueryClient
     from influxkit.clients.profiles import Profile
+    from influxkit.clients.server_check import ServerCheck
+    from influxkit.server_info import ServerInfo
 
 __all__ = ["Connection"]
 
@@ -151,11 +153,12 @@ class Connection:
 
     def __init__(self, config: ConnectionConfig) -> None:
         self.config = config
-        self.profile: Profile = get_profile(config.profile or "v3_core")
         self._stats = _Stats()
         self._closed = True  # until the client has started: a failed start leaves nothing open
         self._close_lock = threading.Lock()
-        self._client: Client = _make_client(config, self.profile)
+        self._client: Client = _make_client(config, get_profile(config.profile or "v3_core"))
+        # HTTP: what the server is, found at the first operation (see clients/server_check).
+        self._server_check: ServerCheck | None = getattr(self._client, "server_check", None)
         self._client.start()
         self._closed = False
         self._writer: BatchWriter | None = None
@@ -180,6 +183,15 @@ class Connection:
         return self.config.name
 
     @property
+    def profile(self) -> Profile:
+        """The profile operations are checked against.
+
+        With ``api_version="auto"`` and no ``profile`` it is the detected server's once the
+        first operation has run (before that: ``v3_core``, provisionally).
+        """
+        return self._client.profile
+
+    @property
     def closed(self) -> bool:
         """Whether :meth:`close` has run."""
         return self._closed
@@ -188,7 +200,9 @@ class Connection:
         state = "closed" if self._closed else "open"
         where = "local" if self.config.client == "local" else self.config.base_url
         name = f"{self.name!r} " if self.name else ""
-        return f"<Connection {name}{where} profile={self.profile.name} {state}>"
+        known = self._known_profile()
+        profile = known.name if known is not None else "auto"
+        return f"<Connection {name}{where} profile={profile} {state}>"
 
     def __enter__(self) -> Connection:
         return self
@@ -225,14 +239,55 @@ class Connection:
 
     # -- helpers -------------------------------------------------------------
 
-    def _check(self, operation: str) -> None:
+    def _check(self, operation: str, *, verify: bool = True, batched: bool = False) -> None:
+        """Open, ``operation`` on the profile, and the server checked (``verify``).
+
+        A known profile refuses before any request; ``auto`` learns its profile from the
+        server first (the async side checks it at its own await point).
+        """
+        self._check_open(operation)
+        profile = self._known_profile()
+        if profile is not None:
+            profile.check(operation)
+        if verify:
+            self._verify_server(operation, batched=batched)
+            if profile is None and (profile := self._known_profile()) is not None:
+                profile.check(operation)
+
+    def _check_open(self, operation: str) -> None:
         if self._closed:
             raise InfluxError(
                 f"{self!r} is closed; open a new connection",
                 operation=operation,
                 connection=self.name,
             )
-        self.profile.check(operation)
+
+    def _known_profile(self) -> Profile | None:
+        check = getattr(self, "_server_check", None)  # (a repr while __init__ failed)
+        if check is None:
+            return self.profile
+        return check.profile if check.profile_known else None
+
+    def _request_config(self) -> ConnectionConfig:
+        """The config requests go out with (``auto``: resolved once the server is known)."""
+        check = self._server_check
+        return check.config if check is not None else self.config
+
+    def _verify_server(self, operation: str, *, batched: bool = False) -> None:
+        """At the first operation: which server answers, judged against the config.
+
+        A batched write does not wait for a server that does not answer (no answer, 5xx):
+        its batch writer asks again when it sends, and retries as it retries any send.
+        """
+        check = self._server_check
+        if check is None or check.ready:
+            return
+        try:
+            self._client.ensure_server()  # type: ignore[attr-defined]
+        except InfluxError as exc:
+            if batched and exc.retryable:
+                return
+            raise self._tag(exc, operation) from None
 
     def _database(self, database: str | None, operation: str) -> str:
         db = database or self.config.database
@@ -295,7 +350,7 @@ class Connection:
         """
         from influxkit.prepared import prepare_write
 
-        self._check("write")
+        self._check("write", batched=self._writer is not None)
         prep = prepare_write(
             self.config,
             records,
@@ -309,6 +364,9 @@ class Connection:
             timestamp_column=timestamp_column,
             field_columns=field_columns,
             measurement_column=measurement_column,
+            # The local engine takes a table's columns as they are (no line protocol);
+            # a batch writer carries line protocol.
+            ingest_arrow=self._writer is None and getattr(self._client, "ingests_arrow", False),
         )
         if self._writer is not None:
             from influxkit.batching.batch import split_chunks
@@ -321,13 +379,7 @@ class Connection:
             return prep.buffered(points, wait=wait, stats=self._stats)
         try:
             with prep.span(self.name) as span:
-                outcome = self._client.write(
-                    prep.body,
-                    database=prep.database,
-                    precision=prep.precision,
-                    accept_partial=prep.accept_partial,
-                    no_sync=prep.no_sync,
-                )
+                outcome = prep.send(self._client)
                 span.set(points=outcome.lines, bytes_sent=outcome.bytes_sent)
         except InfluxError as exc:
             prep.refused(exc, self._stats)
@@ -342,7 +394,7 @@ class Connection:
         Raises:
             FlushTimeout: ``timeout`` seconds passed first (the points stay buffered).
         """
-        self._check("write")
+        self._check("write", verify=False)
         if self._writer is not None:
             try:
                 self._writer.flush(timeout)
@@ -541,7 +593,7 @@ class Connection:
                 if self._flight is None:
                     from influxkit.clients.flight import FlightQueryClient
 
-                    self._flight = FlightQueryClient(self.config)
+                    self._flight = FlightQueryClient(self._request_config())
                 flight = self._flight
         return flight
 
@@ -625,7 +677,8 @@ class Connection:
         if permissions is not None:
             from influxkit.protocol.requests import check_permissions
 
-            self._check("create_resource_token")
+            # Refused before any request when the profile is known; auto asks first.
+            self._check("create_resource_token", verify=self._known_profile() is None)
             if name is None:
                 raise ConfigError(
                     "a resource token needs a name: create_token(name, permissions=...)"
@@ -640,6 +693,32 @@ class Connection:
     def health(self) -> dict[str, Any]:
         """``{"status": "pass"|"fail", "version": ..., ...}`` from the server."""
         return self._admin("health", self._client.health)
+
+    def server_info(self) -> ServerInfo:
+        """Which server answers: product, version, build and the API it implies.
+
+        Read from ``/ping`` (and ``/health`` when ``/ping`` says too little) once per
+        connection; later calls, and the check of the first operation, reuse it. It does
+        not judge: a server that does not match ``api_version`` is described, not refused.
+        The local engine answers as the server of its profile.
+
+        Raises:
+            ServerMismatch: what answers is not InfluxDB (a proxy's page, a wrong path).
+            AuthError: ``/ping`` needs a token (InfluxDB 3) that is missing or wrong.
+            TransportError: no answer.
+
+        Example:
+            >>> import influxkit
+            >>> with influxkit.connect(client="local", profile="v1") as conn:
+            ...     info = conn.server_info()
+            >>> info.product, info.api_version
+            ('InfluxDB 1.x OSS', 'v1')
+        """
+        self._check_open("server_info")  # every profile has it: no profile check
+        try:
+            return self._client.server_info()
+        except InfluxError as exc:
+            raise self._tag(exc, "server_info") from None
 
     def stats(self) -> dict[str, Any]:
         """Counters: writes, points and bytes written, requests, retries, errors, points

@@ -4,7 +4,8 @@ Every error influxkit raises is an :class:`InfluxError`::
 
     InfluxError
      ├── ConfigError            (also ValueError)  bad option, value or source
-     │    └── MissingDependency  (also ImportError) an optional package is not installed
+     │    ├── MissingDependency  (also ImportError) an optional package is not installed
+     │    └── ServerMismatch                       the server is not what the config says
      ├── ConnectionNotFound     (also KeyError)    name not in the registry
      ├── InvalidRecord          (also ValueError)  a record line protocol cannot carry
      ├── UnsupportedOperation                      operation outside the profile
@@ -43,6 +44,7 @@ __all__ = [
     "PartialWriteError",
     "QueryError",
     "ServerError",
+    "ServerMismatch",
     "TransportError",
     "UnsupportedOperation",
     "WriteError",
@@ -124,6 +126,34 @@ class ConfigError(InfluxError, ValueError):
 
 class MissingDependency(ConfigError, ImportError):
     """An optional package is not installed; the message names the ``pip install`` to run."""
+
+
+class ServerMismatch(ConfigError):
+    """The server at the URL is not what ``api_version`` / ``profile`` say (or not InfluxDB).
+
+    Raised by the first operation of such a connection, before its requests could fail
+    with an obscure 404; the message names what was expected, what was found, and the fix.
+
+    Attributes:
+        expected: what the connection expects (``"InfluxDB 3 (api_version='v3')"``).
+        found: the :class:`~influxkit.ServerInfo` of what answers, or ``None`` when it is
+            not InfluxDB at all (a proxy's page, a wrong path).
+        url: the base URL (no credentials).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: str | None = None,
+        found: Any = None,
+        url: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.expected = expected
+        self.found = found
+        self.url = url
 
 
 class ConnectionNotFound(InfluxError, KeyError):

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from influxkit.clients.base import Format, StreamFormat, WriteOutcome
     from influxkit.connection import Transport
     from influxkit.groups import Group, GroupOutcome
+    from influxkit.server_info import ServerInfo
 
 __all__ = [
     "add_connection",
@@ -48,6 +49,7 @@ __all__ = [
     "query_sql",
     "query_sql_stream",
     "remove_connection",
+    "server_info",
     "stats",
     "write",
 ]
@@ -315,6 +317,12 @@ def delete_token(target: Target, name: str) -> None:
 def health(target: Target) -> dict[str, Any]:
     """The server's health: at least ``status`` and ``version`` (a group: per member)."""
     return _resolve_fanout(target).health()
+
+
+def server_info(target: Target) -> ServerInfo | dict[str, ServerInfo]:
+    """Which server answers: product, version, build, the API it implies (a group: per
+    member, as :func:`health`). See :meth:`Connection.server_info`."""
+    return _resolve_fanout(target).server_info()
 
 
 def stats(target: Target) -> dict[str, Any]:

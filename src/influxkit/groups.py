@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from influxkit.clients.base import WriteOutcome
     from influxkit.connection import Connection
+    from influxkit.server_info import ServerInfo
 
 __all__ = ["Group", "GroupOutcome", "GroupWriteError", "add_group", "get", "remove_group"]
 
@@ -188,6 +189,14 @@ class Group:
         results, errors = self._each(lambda c: c.health())
         for name, exc in errors.items():
             results[name] = {"status": "fail", "message": str(exc)}
+        return {name: results[name] for name in self.members}
+
+    def server_info(self) -> dict[str, ServerInfo]:
+        """Each member's server, by name (as :meth:`health`, side by side); raises the
+        first member's error, if any (as :meth:`flush`)."""
+        results, errors = self._each(lambda c: c.server_info())
+        if errors:
+            raise next(iter(errors.values()))
         return {name: results[name] for name in self.members}
 
     def unsupported(self, operation: str) -> UnsupportedOperation:

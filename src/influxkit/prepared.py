@@ -33,6 +33,7 @@ from influxkit.receipts import rejections
 
 if TYPE_CHECKING:
     from influxkit.batching.core import Key
+    from influxkit.clients.local.arrow_payload import TableWrite
     from influxkit.config import ConnectionConfig
 
 __all__ = ["PreparedWrite", "prepare_write"]
@@ -64,6 +65,31 @@ class PreparedWrite:
     accept_partial: bool
     no_sync: bool
     started: float  # perf_counter() when the write began, for the receipt's duration
+    # A table for a client that ingests Arrow (the local engine): its columns, no body.
+    table: TableWrite | None = None
+
+    @property
+    def size(self) -> int:
+        """The write's ``bytes``: the body's length, or a table's Arrow data handed over."""
+        return len(self.body) if self.table is None else self.table.nbytes
+
+    def send(self, client: Any) -> WriteOutcome:
+        """The write on a blocking client: the table's columns, or the line protocol body."""
+        if self.table is not None:
+            return client.write_table(  # type: ignore[no-any-return]
+                self.table,
+                database=self.database,
+                precision=self.precision,
+                accept_partial=self.accept_partial,
+                no_sync=self.no_sync,
+            )
+        return client.write(  # type: ignore[no-any-return]
+            self.body,
+            database=self.database,
+            precision=self.precision,
+            accept_partial=self.accept_partial,
+            no_sync=self.no_sync,
+        )
 
     @property
     def key(self) -> Key:
@@ -77,7 +103,7 @@ class PreparedWrite:
             connection=connection,
             database=self.database,
             operation="write",
-            bytes=len(self.body),
+            bytes=self.size,
         )
 
     def delivered(self, outcome: WriteOutcome, stats: Any) -> WriteOutcome:
@@ -85,18 +111,21 @@ class PreparedWrite:
         stats.add(
             writes=1,
             points_written=outcome.lines,
-            bytes_written=len(self.body),
+            bytes_written=self.size,
             requests=outcome.requests,
         )
         return dataclasses.replace(
-            outcome, bytes=len(self.body), duration=time.perf_counter() - self.started
+            outcome, bytes=self.size, duration=time.perf_counter() - self.started
         )
 
     def refused(self, exc: InfluxError, stats: Any) -> None:
         """Count a direct write that failed; map the rejected lines to the caller's records."""
         stats.error("write_errors", exc)
         if isinstance(exc, WriteError) and exc.line_errors:
-            exc.rejected = rejections(self.records, self.body, exc.line_errors)
+            if self.table is not None:  # rows, and their line protocol made for the receipt
+                exc.rejected = self.table.rejections(exc.line_errors)
+            else:
+                exc.rejected = rejections(self.records, self.body, exc.line_errors)
 
     def buffered(self, points: int, *, wait: bool, stats: Any) -> WriteOutcome:
         """Count a write a batch writer accepted; its receipt (``buffered`` unless waited for)."""
@@ -105,7 +134,7 @@ class PreparedWrite:
             lines=points,
             requests=0,
             buffered=not wait,
-            bytes=len(self.body),
+            bytes=self.size,
             duration=time.perf_counter() - self.started,
         )
 
@@ -124,6 +153,7 @@ def prepare_write(
     timestamp_column: str | None = None,
     field_columns: Sequence[str] | str | None = None,
     measurement_column: str | None = None,
+    ingest_arrow: bool = False,
 ) -> PreparedWrite:
     """Encode ``records`` for ``database`` (already resolved) with the call's options.
 
@@ -132,16 +162,20 @@ def prepare_write(
     table (pyarrow, pandas, polars) is encoded column by column with the ``measurement``
     / ``tag_columns`` / ``timestamp_column`` / ``field_columns`` /
     ``measurement_column`` options, and its rejected lines map back to row numbers.
+    With ``ingest_arrow`` (a client that has ``write_table``: the local engine) a table
+    is converted to the engine's columns instead (``table``; ``body`` stays empty), with
+    the encoder's checks and refusals; :meth:`PreparedWrite.send` hands it over.
 
     Raises:
         InvalidRecord: a record cannot be encoded (NaN, a type the schema refuses...).
         ConfigError: table options for records that are not a table.
     """
     from influxkit.lineprotocol.encode import encode
-    from influxkit.lineprotocol.precision import normalize_precision
+    from influxkit.lineprotocol.precision import check_precision
 
     started = time.perf_counter()
-    prec = normalize_precision(precision or config.precision)
+    # m / h (InfluxDB 1.x only) are refused here on other profiles, before any IO.
+    prec = check_precision(precision or config.precision, config.profile)
     if not isinstance(records, ONE_RECORD) and isinstance(records, Iterator):
         records = list(records)
     pinned = config.schema
@@ -149,7 +183,23 @@ def prepare_write(
         extra = Schema.from_value(schema)
         pinned = pinned.merged(extra) if pinned else extra
     table_options = (measurement, measurement_column, timestamp_column, field_columns)
-    if is_table(records):
+    table = None
+    if ingest_arrow and is_table(records):  # the engine takes the columns: no line protocol
+        from influxkit.clients.local.arrow_payload import prepare_table
+
+        table = prepare_table(
+            records,
+            measurement=measurement,
+            measurement_column=measurement_column,
+            tag_columns=tag_columns,
+            timestamp_column=timestamp_column,
+            field_columns=field_columns,
+            precision=prec if prec != "auto" else "ns",
+            schema=pinned,
+        )
+        body = b""
+        records = range(table.rows)  # row k is line k + 1, as in the encoded body
+    elif is_table(records):
         from influxkit.lineprotocol.encode_columnar import encode_table
 
         encoded = encode_table(
@@ -181,4 +231,5 @@ def prepare_write(
         accept_partial=config.accept_partial if accept_partial is None else accept_partial,
         no_sync=config.no_sync if no_sync is None else no_sync,
         started=started,
+        table=table,
     )

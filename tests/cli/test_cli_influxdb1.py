@@ -83,3 +83,14 @@ def test_writing_to_a_missing_database_stops_with_the_server_message(invoke, v1)
     assert result.exit_code == 1
     assert "0 points written, 1 failed" in result.stderr
     assert f'Error: write refused (HTTP 404): database not found: "{name}"' in result.stderr
+
+
+def test_api_version_auto_finds_1x_and_queries_in_influxql(invoke, influxdb1, v1):
+    url, name = v1
+    assert invoke("databases", "create", name, *url).exit_code == 0
+    auto = ["--url", influxdb1.url, "--api-version", "auto"]
+    written = invoke("write", *auto, "-d", name, input="cpu,host=a usage=0.5 1\n")
+    assert written.exit_code == 0, written.stderr
+    query = invoke("query", *auto, "-d", name, "-f", "json", "SELECT usage FROM cpu")
+    assert query.exit_code == 0, query.stderr  # InfluxQL: SQL is not 1.x's
+    assert [r["usage"] for r in json.loads(query.stdout)] == [0.5]

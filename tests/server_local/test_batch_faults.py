@@ -48,7 +48,11 @@ def count(conn: influxkit.Connection) -> int:
 def batched(proxy: FaultProxy, errors: list | None = None, timeout: float = 5, **options):
     if errors is not None:
         options["on_error"] = lambda b, e: errors.append((b, e))
-    return influxkit.connect(proxy.url, database="db", timeout=timeout, batch=options)
+    # check_server=False: the faults here are aimed at the writer's own requests (the
+    # first-use /ping and the batch writer: tests/server_local/test_server_info_serve.py).
+    return influxkit.connect(
+        proxy.url, database="db", timeout=timeout, batch=options, check_server=False
+    )
 
 
 def test_200k_points_through_random_faults_all_arrive(proxy, direct) -> None:

@@ -205,6 +205,7 @@ def test_ca_file_write_and_query_round_trip_over_https(tls_server: TlsServer, pk
         assert conn.config.base_url == tls_server.url
         _round_trip(conn)
     assert [(s.method, s.path) for s in tls_server.seen] == [
+        ("GET", "/ping"),  # the server checked, once, at the first operation
         ("POST", "/api/v3/write_lp"),
         ("POST", "/api/v3/query_sql"),
     ]
@@ -249,7 +250,7 @@ def test_unknown_ca_fails_the_first_request_without_leaking_the_token(
     assert "ca_file" in str(exc)  # the message names the fix
     assert exc.retryable is False  # an untrusted certificate stays untrusted
     assert exc.operation == "write"
-    assert (exc.method, exc.path) == ("POST", "/api/v3/write_lp")
+    assert (exc.method, exc.path) == ("GET", "/ping")  # the first request: the server check
     for text in (str(exc), repr(exc), exc.message, repr(exc.args)):
         assert TOKEN not in text
         assert "secret-token" not in text
@@ -265,7 +266,7 @@ def test_verify_ssl_false_works_without_the_ca(tls_server: TlsServer, http2: boo
     with _connect(tls_server, verify_ssl=False, http2=http2) as conn:
         _round_trip(conn)
         assert conn.health()["status"] == "pass"
-    assert len(tls_server.seen) == 4
+    assert len(tls_server.seen) == 5  # the first-use /ping, write, query, /health, /ping
     assert {s.scheme for s in tls_server.seen} == {"https"}
     assert tls_server.recorder.versions() == {"2" if http2 else "1.1"}
 
@@ -279,7 +280,7 @@ def test_http2_true_really_uses_http2(tls_server: TlsServer, pki: Pki) -> None:
         _round_trip(conn)
         assert conn.health()["status"] == "pass"
     seen = tls_server.seen
-    assert len(seen) == 6
+    assert len(seen) == 7  # the first-use /ping, two round trips, /health and /ping
     assert tls_server.recorder.versions() == {"2"}
     assert {s.scheme for s in seen} == {"https"}
     assert all(s.authorized for s in seen)
@@ -290,7 +291,7 @@ def test_http2_false_uses_http1_1(tls_server: TlsServer, pki: Pki) -> None:
     with _connect(tls_server, ca_file=pki.ca_pem, http2=False) as conn:
         _round_trip(conn)
         assert conn.health()["status"] == "pass"
-    assert len(tls_server.seen) == 4
+    assert len(tls_server.seen) == 5  # the first-use /ping, write, query, /health, /ping
     assert tls_server.recorder.versions() == {"1.1"}
     assert {s.scheme for s in tls_server.seen} == {"https"}
 
@@ -311,6 +312,7 @@ def test_health_over_https_with_http2(tls_server: TlsServer, pki: Pki) -> None:
     assert health["status"] == "pass"
     assert health["version"]
     assert [(s.http_version, s.scheme, s.method, s.path) for s in tls_server.seen] == [
+        ("2", "https", "GET", "/ping"),  # the first-use server check
         ("2", "https", "GET", "/health"),
         ("2", "https", "GET", "/ping"),
     ]

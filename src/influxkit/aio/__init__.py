@@ -37,6 +37,7 @@ from influxkit.aio.facade import (
     query_sql,
     query_sql_stream,
     remove_connection,
+    server_info,
     stats,
     write,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "query_sql",
     "query_sql_stream",
     "remove_connection",
+    "server_info",
     "stats",
     "write",
 ]

@@ -59,9 +59,11 @@ if TYPE_CHECKING:
     from influxkit.clients.base import Format, StreamFormat, WriteOutcome
     from influxkit.clients.flight import FlightQueryClient
     from influxkit.clients.profiles import Profile
+    from influxkit.clients.server_check import ServerCheck
     from influxkit.config import ConnectionConfig
     from influxkit.lineprotocol.schema import Schema
     from influxkit.prepared import PreparedWrite
+    from influxkit.server_info import ServerInfo
 
 __all__ = ["ENCODE_IN_THREAD", "AsyncConnection"]
 
@@ -116,6 +118,9 @@ class AsyncConnection:
     # The sync connection's own checks and transport choice (with transport="auto"'s
     # fallback from Flight to HTTP): one definition for both APIs.
     _check = Connection._check
+    _check_open = Connection._check_open
+    _known_profile = Connection._known_profile
+    _request_config = Connection._request_config
     _database = Connection._database
     _tag = Connection._tag
     _format = staticmethod(Connection._format)
@@ -127,20 +132,27 @@ class AsyncConnection:
         self._own_closed = False
         self._owner: weakref.ref[Connection] | None = None
         self._sync_writer: BatchWriter | None = None
+        self._own_profile: Profile = get_profile(config.profile or "v3_core")
+        # HTTP: what the server is, found at the first operation; a twin shares its sync
+        # connection's, so the server is asked once for both sides.
+        self._server_check: ServerCheck | None = None
         if _twin_of is not None:
             owner = _twin_of
-            self.profile: Profile = owner.profile
             self._stats: _Stats = owner._stats
             self._owner = weakref.ref(owner)
             self._sync_writer = owner._writer
             engine = owner._client if config.client == "local" else None
+            self._server_check = owner._server_check
         else:
-            self.profile = get_profile(config.profile or "v3_core")
             self._stats = _Stats()
             engine = None
             if config.client == "local":
-                engine = _make_client(config, self.profile)
+                engine = _make_client(config, self._own_profile)
                 engine.start()
+            else:
+                from influxkit.clients.server_check import ServerCheck
+
+                self._server_check = ServerCheck(config)
         self._engine: ThreadedClient | None = ThreadedClient(engine) if engine else None
         self._loops: PerLoop[_LoopState] = PerLoop(self._new_state, _LoopState.aclose)
         # Arrow Flight (blocking gRPC, run in threads), as the sync connection has it; a
@@ -167,7 +179,7 @@ class AsyncConnection:
             return _LoopState(self._engine, owned=False)
         from influxkit.aio.http import AsyncHttpClient
 
-        client = AsyncHttpClient(self.config, self.profile)
+        client = AsyncHttpClient(self.config, server_check=self._server_check)
         client.start()
         return _LoopState(client, owned=True)
 
@@ -177,6 +189,32 @@ class AsyncConnection:
     def name(self) -> str | None:
         """The name it is registered under (``None`` for an unregistered connection)."""
         return self.config.name
+
+    @property
+    def profile(self) -> Profile:
+        """The profile operations are checked against (see :attr:`Connection.profile`)."""
+        if self._server_check is not None:
+            return self._server_check.profile
+        owner = self.sync
+        return owner.profile if owner is not None else self._own_profile
+
+    def _verify_server(self, operation: str, *, batched: bool = False) -> None:
+        """Nothing here: the async side checks the server at its own await points."""
+
+    async def _ensure_server(self, operation: str, *, batched: bool = False) -> None:
+        """At the first operation: detect the server through this loop's client, judge it,
+        then check ``operation`` on the (now known) profile. See ``Connection._verify_server``."""
+        check = self._server_check
+        if check is None or check.ready:
+            return
+        try:
+            await self._state(operation).client.ensure_server()  # type: ignore[attr-defined]
+        except InfluxError as exc:
+            if not (batched and exc.retryable):
+                raise self._tag(exc, operation) from None
+        profile = self._known_profile()
+        if profile is not None:
+            profile.check(operation)
 
     @property
     def _closed(self) -> bool:
@@ -201,7 +239,9 @@ class AsyncConnection:
         state = "closed" if self._closed else "open"
         where = "local" if self.config.client == "local" else self.config.base_url
         name = f"{self.name!r} " if self.name else ""
-        return f"<AsyncConnection {name}{where} profile={self.profile.name} {state}>"
+        known = self._known_profile()
+        profile = known.name if known is not None else "auto"
+        return f"<AsyncConnection {name}{where} profile={profile} {state}>"
 
     async def __aenter__(self) -> AsyncConnection:
         return self
@@ -273,6 +313,7 @@ class AsyncConnection:
         a worker thread.
         """
         self._check("write")
+        await self._ensure_server("write", batched=self.config.batch is not None)
         db = self._database(database, "write")
         options = {
             "database": db,
@@ -285,6 +326,9 @@ class AsyncConnection:
             "timestamp_column": timestamp_column,
             "field_columns": field_columns,
             "measurement_column": measurement_column,
+            # The local engine takes a table's columns (no line protocol), unbatched.
+            "ingest_arrow": self.config.batch is None
+            and getattr(getattr(self._engine, "sync", None), "ingests_arrow", False),
         }
         if (
             isinstance(records, Sized)
@@ -299,13 +343,16 @@ class AsyncConnection:
         client = self._state("write").client
         try:
             with prep.span(self.name) as span:
-                outcome = await client.write(
-                    prep.body,
-                    database=prep.database,
-                    precision=prep.precision,
-                    accept_partial=prep.accept_partial,
-                    no_sync=prep.no_sync,
-                )
+                if prep.table is not None:  # the engine's write_table, in a worker thread
+                    outcome = await asyncio.to_thread(prep.send, client.sync)  # type: ignore[attr-defined]
+                else:
+                    outcome = await client.write(
+                        prep.body,
+                        database=prep.database,
+                        precision=prep.precision,
+                        accept_partial=prep.accept_partial,
+                        no_sync=prep.no_sync,
+                    )
                 span.set(points=outcome.lines, bytes_sent=outcome.bytes_sent)
         except InfluxError as exc:
             prep.refused(exc, self._stats)
@@ -407,6 +454,7 @@ class AsyncConnection:
     async def _query(
         self, operation: str, run: Callable[[], Awaitable[Any]], database: str | None = None
     ) -> Any:
+        await self._ensure_server(operation)
         try:
             with telemetry.span(
                 "query", connection=self.name, database=database, operation=operation
@@ -469,6 +517,7 @@ class AsyncConnection:
             return (row for batch in batches for row in batch_to_rows(batch))
 
         async def open_stream() -> AsyncIterator[Any]:
+            await self._ensure_server("query_sql_stream")
             client = self._state("query_sql_stream").client
             it = await self._over(
                 transport,
@@ -557,6 +606,7 @@ class AsyncConnection:
 
     async def _admin(self, operation: str, call: Callable[[AsyncClient], Awaitable[T]]) -> T:
         self._check(operation)
+        await self._ensure_server(operation)
         try:
             return await call(self._state(operation).client)
         except InfluxError as exc:
@@ -618,6 +668,17 @@ class AsyncConnection:
     async def health(self) -> dict[str, Any]:
         """``{"status": "pass"|"fail", "version": ..., ...}`` from the server."""
         return await self._admin("health", lambda c: c.health())
+
+    async def server_info(self) -> ServerInfo:
+        """Which server answers. See :meth:`Connection.server_info` (asked once, shared
+        with the sync side of a registered name)."""
+        self._check_open("server_info")
+        if self._engine is not None:  # the local engine: no IO
+            return self._engine.sync.server_info()
+        try:
+            return await self._state("server_info").client.server_info()  # type: ignore[attr-defined,no-any-return]
+        except InfluxError as exc:
+            raise self._tag(exc, "server_info") from None
 
     def stats(self) -> dict[str, Any]:
         """The counters (shared with the sync connection for a twin). Not a coroutine."""

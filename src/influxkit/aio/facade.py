@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from influxkit.clients.base import Format, StreamFormat, WriteOutcome
     from influxkit.connection import Transport
     from influxkit.groups import GroupOutcome
+    from influxkit.server_info import ServerInfo
 
 __all__ = [
     "add_connection",
@@ -66,6 +67,7 @@ __all__ = [
     "query_sql",
     "query_sql_stream",
     "remove_connection",
+    "server_info",
     "stats",
     "write",
 ]
@@ -301,6 +303,15 @@ async def health(target: Target) -> dict[str, Any]:
     if isinstance(found, Group):
         return await asyncio.to_thread(found.health)
     return await found.health()
+
+
+async def server_info(target: Target) -> ServerInfo | dict[str, ServerInfo]:
+    """Which server answers (a group: per member, as :func:`health`; asked once per
+    connection, for both APIs). See :meth:`influxkit.Connection.server_info`."""
+    found = _fanout(target)
+    if isinstance(found, Group):
+        return await asyncio.to_thread(found.server_info)
+    return await found.server_info()
 
 
 def stats(target: Target) -> dict[str, Any]:

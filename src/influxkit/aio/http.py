@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from influxkit.clients import http as sync_http
 from influxkit.clients import http_ops as ops
+from influxkit.clients.server_check import ServerCheck
 from influxkit.errors import InfluxError, TransportError
 from influxkit.protocol import requests as rq
 from influxkit.protocol import responses
+from influxkit.server_info import Answer, detect
 
 if TYPE_CHECKING:
     import httpx
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from influxkit.clients.profiles import Profile
     from influxkit.config import ConnectionConfig
     from influxkit.protocol.requests import Request
+    from influxkit.server_info import ServerInfo
 
 __all__ = ["DECODE_IN_THREAD_BYTES", "AsyncHttpClient"]
 
@@ -46,13 +49,30 @@ DECODE_IN_THREAD_BYTES = 1 << 20
 class AsyncHttpClient:
     """The async client for real servers on one event loop; ``api_version`` picks endpoints."""
 
-    def __init__(self, config: ConnectionConfig, profile: Profile) -> None:
-        self.config = config
-        self.profile = profile
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        profile: Profile | None = None,
+        *,
+        server_check: ServerCheck | None = None,
+    ) -> None:
+        # Shared with the connection's other clients (its sync one, its other loops').
+        self.server_check = server_check if server_check is not None else ServerCheck(config)
+        self._pool_config: ConnectionConfig | None = None
         self._client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
         return f"<AsyncHttpClient {self.config.base_url} api={self.config.api_version}>"
+
+    @property
+    def config(self) -> ConnectionConfig:
+        """The config requests use (for ``api_version="auto"``: resolved once detected)."""
+        return self.server_check.config
+
+    @property
+    def profile(self) -> Profile:
+        """The profile of the server (provisional until detected, for ``auto``)."""
+        return self.server_check.profile
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -60,7 +80,9 @@ class AsyncHttpClient:
         """Create the pooled ``httpx.AsyncClient`` (connections open on first use)."""
         import httpx
 
-        self._client = httpx.AsyncClient(**sync_http.pool_options(self.config))
+        cfg = self.config
+        self._client = httpx.AsyncClient(**sync_http.pool_options(cfg))
+        self._pool_config = cfg
 
     async def aclose(self) -> None:
         """Close the pool (on the loop it was used on)."""
@@ -108,6 +130,58 @@ class AsyncHttpClient:
         except StopIteration as done:
             return done.value
 
+    # -- the server ------------------------------------------------------------------
+
+    async def _detect(self) -> ServerInfo:
+        """The detection plan of :mod:`influxkit.server_info`, driven with ``await``."""
+        plan = detect(self.config.base_url)
+        try:
+            req = next(plan)
+            while True:
+                client = self.http
+                with sync_http.transport_errors(req.method, req.path, self.config.timeout):
+                    resp = await client.request(
+                        req.method, req.path, params=req.params, headers=req.headers
+                    )
+                req = plan.send(Answer(resp.status_code, resp.headers, resp.content))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    async def server_info(self) -> ServerInfo:
+        """Which server answers (asked once per connection; then what was found)."""
+        check = self.server_check
+        if check.info is None:
+            check.settle(await self._detect(), quiet=True)
+        assert check.info is not None
+        return check.info
+
+    async def ensure_server(self) -> None:
+        """Before the first operation: detect the server and judge it (see ``ServerCheck``).
+
+        Two coroutines starting together may both ask; the first answer judged wins.
+        """
+        check = self.server_check
+        if not check.ready:
+            check.raise_failure()
+            try:
+                found = await self._detect()
+            except InfluxError as exc:
+                check.unanswered(exc)
+            else:
+                check.settle(found)
+        if self._pool_config is not check.config:
+            with check.state_lock:  # brief: the sync side never holds it around IO
+                cfg = check.config
+                client = self.http
+                client.headers.pop("Authorization", None)
+                client.headers.update(rq.auth_headers(cfg))
+                self._pool_config = cfg
+
+    async def _ready(self) -> None:
+        """The check every operation starts with: one attribute read once settled."""
+        if not self.server_check.ready or self._pool_config is not self.server_check.config:
+            await self.ensure_server()
+
     @contextlib.asynccontextmanager
     async def _streamed(self, req: Request) -> AsyncIterator[httpx.Response]:
         """The response of ``req`` with its body still to read; a refusal raises first."""
@@ -132,6 +206,7 @@ class AsyncHttpClient:
         no_sync: bool,
     ) -> WriteOutcome:
         """POST ``body`` to the write endpoint (split above 10 MiB, gzipped above the threshold)."""
+        await self._ready()
         return await self._run(
             ops.write(
                 self.config,
@@ -149,6 +224,7 @@ class AsyncHttpClient:
         self, sql: str, *, database: str, params: Mapping[str, Any] | None, format: Format
     ) -> Any:
         """SQL over ``/api/v3/query_sql``, as Parquet (JSON for rows without pyarrow)."""
+        await self._ready()
         return await self._run(
             ops.query_sql(
                 sql,
@@ -166,6 +242,7 @@ class AsyncHttpClient:
 
         The request is sent when iteration starts; closing the iterator closes the response.
         """
+        await self._ready()
         req = ops.sql_stream_request(sql, database=database, params=params)
         async with self._streamed(req) as resp:
             shaper = ops.RowStream(format)
@@ -179,12 +256,14 @@ class AsyncHttpClient:
         self, sql: str, *, database: str, params: Mapping[str, Any] | None
     ) -> int:
         """Sent as a query: InfluxDB 3 refuses DML/DDL (a :class:`QueryError`); else a row count."""
+        await self._ready()
         return await self._run(ops.execute_sql(sql, database=database, params=params))
 
     async def query_influxql(
         self, query: str, *, database: str | None, params: Mapping[str, Any] | None, format: Format
     ) -> Any:
         """InfluxQL: v3 ``/api/v3/query_influxql``; v1/v2 ``/query`` with ``epoch=ns``."""
+        await self._ready()
         cfg = self.config
         if cfg.api_version == "v3":
             return await self._run(
@@ -206,46 +285,56 @@ class AsyncHttpClient:
 
     async def query_flux(self, query: str, *, org: str | None) -> list[dict[str, Any]]:
         """Flux over ``/api/v2/query``; annotated CSV decoded to typed rows."""
+        await self._ready()
         return await self._run(ops.query_flux(query, org=org))
 
     # -- databases, buckets, tokens, health --------------------------------------------
 
     async def create_database(self, name: str, *, retention_period: str | None = None) -> None:
         """Create ``name``; on 1.x (which accepts an existing name silently) a 409 is raised."""
+        await self._ready()
         await self._run(ops.create_database(self.config, name, retention_period=retention_period))
 
     async def list_databases(self) -> list[str]:
         """Database names, sorted (v3 includes ``_internal``, as the server lists it)."""
+        await self._ready()
         return await self._run(ops.list_databases(self.config))
 
     async def delete_database(self, name: str) -> None:
         """Delete ``name``; unknown is :class:`DatabaseNotFound` (1.x itself says nothing)."""
+        await self._ready()
         await self._run(ops.delete_database(self.config, name))
 
     async def create_bucket(
         self, name: str, *, org: str | None, retention_seconds: int | None
     ) -> None:
         """``POST /api/v2/buckets`` (the org id is looked up by name first)."""
+        await self._ready()
         await self._run(ops.create_bucket(name, org=org, retention_seconds=retention_seconds))
 
     async def list_buckets(self, *, org: str | None) -> list[str]:
         """Bucket names, sorted (first page of 100)."""
+        await self._ready()
         return await self._run(ops.list_buckets(org=org))
 
     async def delete_bucket(self, name: str, *, org: str | None) -> None:
         """Find the bucket's id by name, then ``DELETE /api/v2/buckets/<id>``."""
+        await self._ready()
         await self._run(ops.delete_bucket(name, org=org))
 
     async def create_token(self, name: str | None, **options: Any) -> dict[str, Any]:
         """The operator token (``name=None``) or a named admin token; the server's JSON."""
+        await self._ready()
         return await self._run(ops.create_token(name, **options))
 
     async def delete_token(self, name: str) -> None:
         """``DELETE /api/v3/configure/token?token_name=``."""
+        await self._ready()
         await self._run(ops.delete_token(name))
 
     async def health(self) -> dict[str, Any]:
         """``{"status": "pass"|"fail", "version": ...}``; a 5xx answer is ``fail``."""
+        await self._ready()
         return await self._run(ops.health(self.config))
 
 

@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from influxkit.clients.profiles import Profile
+    from influxkit.server_info import ServerInfo
 
-__all__ = ["Client", "Format", "Rejected", "StreamFormat", "WriteOutcome", "WriteResult"]
+__all__ = [
+    "ArrowIngest",
+    "Client",
+    "Format",
+    "Rejected",
+    "StreamFormat",
+    "WriteOutcome",
+    "WriteResult",
+]
 
 Format = Literal["rows", "arrow", "pandas", "polars"]
 StreamFormat = Literal["rows", "arrow"]
@@ -152,4 +161,31 @@ class Client(Protocol):
 
     def health(self) -> dict[str, Any]:
         """At least ``status`` (``"pass"`` or ``"fail"``) and ``version``."""
+        ...
+
+    def server_info(self) -> ServerInfo:
+        """Which server answers (product, version, build, its API); asked once, then kept.
+
+        The local engine answers as the server of its profile.
+        """
+        ...
+
+
+class ArrowIngest(Protocol):
+    """A client that takes a table's columns instead of line protocol (the local engine).
+
+    A connection hands a table write to :meth:`write_table` when ``ingests_arrow`` is
+    true and no batch writer is in between; the answer must be the one :meth:`Client.write`
+    gives for the table's line protocol (rows are lines, numbered from 1).
+    """
+
+    @property
+    def ingests_arrow(self) -> bool:
+        """Whether table writes should come as columns (it may depend on the profile)."""
+        ...
+
+    def write_table(
+        self, table: Any, *, database: str, precision: str, accept_partial: bool, no_sync: bool
+    ) -> WriteOutcome:
+        """Write a :class:`~influxkit.clients.local.arrow_payload.TableWrite`."""
         ...

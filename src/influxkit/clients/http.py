@@ -9,6 +9,11 @@ errors become :class:`~influxkit.errors.TransportError` (the async client uses t
 mapping, :func:`transport_errors`, and the same pool settings, :func:`pool_options`).
 httpx is imported here, when the first HTTP connection starts, never by ``import influxkit``.
 
+Every operation starts with :meth:`HttpClient._ready`: once per connection it asks the
+server what it is (:mod:`influxkit.server_info`) and lets its
+:class:`~influxkit.clients.server_check.ServerCheck` judge the answer; after that it is
+one attribute read. ``api_version="auto"`` resolves :attr:`HttpClient.config` there.
+
 Results have the local engine's types: rows are dicts with ``time`` as an aware UTC
 ``datetime``; Arrow / pandas / polars come from Parquet (v3) or are built from the
 1.x JSON with ``time`` as ``timestamp[ns]``.
@@ -25,9 +30,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from influxkit.clients import http_ops as ops
 from influxkit.clients.http_ops import STREAM_BATCH_ROWS
-from influxkit.errors import MissingDependency, TransportError
+from influxkit.clients.server_check import ServerCheck
+from influxkit.errors import InfluxError, MissingDependency, TransportError
 from influxkit.protocol import decode, responses
 from influxkit.protocol import requests as rq
+from influxkit.server_info import Answer, detect, run_plan
 
 if TYPE_CHECKING:
     import httpx
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
     from influxkit.clients.profiles import Profile
     from influxkit.config import ConnectionConfig
     from influxkit.protocol.requests import Request
+    from influxkit.server_info import ServerInfo
 
 __all__ = ["STREAM_BATCH_ROWS", "HttpClient", "pool_options", "transport_errors"]
 
@@ -116,9 +124,17 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
 class HttpClient:
     """The client for real servers; ``config.api_version`` picks the endpoints."""
 
-    def __init__(self, config: ConnectionConfig, profile: Profile) -> None:
-        self.config = config
-        self.profile = profile
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        profile: Profile | None = None,
+        *,
+        server_check: ServerCheck | None = None,
+    ) -> None:
+        # What the server is and what the requests then use (api_version="auto" resolves
+        # at first use); shared with the connection's asyncio clients.
+        self.server_check = server_check if server_check is not None else ServerCheck(config)
+        self._pool_config: ConnectionConfig | None = None  # the config the pool's auth is of
         self._client: httpx.Client | None = None
         self._inherited: httpx.Client | None = None  # a forked child's copy of the parent's
         # Run by close(): what else the connection opened for this server (the pools of
@@ -128,13 +144,25 @@ class HttpClient:
     def __repr__(self) -> str:
         return f"<HttpClient {self.config.base_url} api={self.config.api_version}>"
 
+    @property
+    def config(self) -> ConnectionConfig:
+        """The config requests use (for ``api_version="auto"``: resolved once detected)."""
+        return self.server_check.config
+
+    @property
+    def profile(self) -> Profile:
+        """The profile of the server (provisional until detected, for ``auto``)."""
+        return self.server_check.profile
+
     # -- lifecycle -----------------------------------------------------------
 
     def start(self) -> None:
         """Create the pooled ``httpx.Client`` (base URL, auth header, TLS, limits)."""
         import httpx
 
-        self._client = httpx.Client(**pool_options(self.config))
+        cfg = self.config
+        self._client = httpx.Client(**pool_options(cfg))
+        self._pool_config = cfg
 
     def close(self) -> None:
         """Close the pool, after the :attr:`close_hooks` (each runs once, errors logged)."""
@@ -156,6 +184,7 @@ class HttpClient:
         The inherited pool is set aside, never closed or finalised here: closing it could
         shut a TLS session the parent still uses. Its descriptors end with the child.
         """
+        self.server_check.after_fork()
         if self._client is not None:
             self._inherited, self._client = self._client, None
             self.start()
@@ -184,6 +213,63 @@ class HttpClient:
         """Send what ``plan`` asks for, one request at a time (see :mod:`.http_ops`)."""
         return ops.run(plan, self._send)
 
+    # -- the server ------------------------------------------------------------
+
+    def _probe(self, req: Request) -> Answer:
+        """Send ``req`` and return the answer whatever its status (detection reads them all)."""
+        client = self.http
+        with transport_errors(req.method, req.path, self.config.timeout):
+            resp = client.request(req.method, req.path, params=req.params, headers=req.headers)
+        return Answer(resp.status_code, resp.headers, resp.content)
+
+    def server_info(self) -> ServerInfo:
+        """Which server answers (asked once; later calls return what was found)."""
+        check = self.server_check
+        if check.info is None:
+            with check.io_lock:
+                if check.info is None:
+                    found = run_plan(detect(self.config.base_url), self._probe)
+                    check.settle(found, quiet=True)
+        assert check.info is not None
+        return check.info
+
+    def ensure_server(self) -> None:
+        """Before the first operation: detect the server and judge it (see ``ServerCheck``).
+
+        Raises:
+            ServerMismatch: the server is not what the config says (remembered).
+            AuthError, TransportError, ServerError: detection could not tell.
+        """
+        check = self.server_check
+        if not check.ready:
+            with check.io_lock:  # one thread asks; the others wait for its answer
+                if not check.ready:
+                    check.raise_failure()
+                    try:
+                        found = run_plan(detect(self.config.base_url), self._probe)
+                    except InfluxError as exc:
+                        check.unanswered(exc)
+                    else:
+                        check.settle(found)
+        if self._pool_config is not check.config:
+            self._adopt()
+
+    def _adopt(self) -> None:
+        """Give the pool the auth header of the resolved config (``auto``: v1 differs)."""
+        with self.server_check.state_lock:
+            cfg = self.server_check.config
+            if self._pool_config is cfg:
+                return
+            client = self.http
+            client.headers.pop("Authorization", None)
+            client.headers.update(rq.auth_headers(cfg))
+            self._pool_config = cfg
+
+    def _ready(self) -> None:
+        """The check every operation starts with: one attribute read once settled."""
+        if not self.server_check.ready or self._pool_config is not self.server_check.config:
+            self.ensure_server()
+
     # -- writes --------------------------------------------------------------
 
     def write(
@@ -196,6 +282,7 @@ class HttpClient:
         no_sync: bool,
     ) -> WriteOutcome:
         """POST ``body`` to the write endpoint (split above 10 MiB, gzipped above the threshold)."""
+        self._ready()
         return self._run(
             ops.write(
                 self.config,
@@ -213,6 +300,7 @@ class HttpClient:
         self, sql: str, *, database: str, params: Mapping[str, Any] | None, format: Format
     ) -> Any:
         """SQL over ``/api/v3/query_sql``, as Parquet (JSON for rows without pyarrow)."""
+        self._ready()
         return self._run(
             ops.query_sql(
                 sql, database=database, params=params, format=format, has_pyarrow=_HAS_PYARROW
@@ -226,6 +314,7 @@ class HttpClient:
 
         The request is sent when iteration starts; closing the iterator closes the response.
         """
+        self._ready()
         req = ops.sql_stream_request(sql, database=database, params=params)
         return self._stream(req, format)
 
@@ -252,12 +341,14 @@ class HttpClient:
 
     def execute_sql(self, sql: str, *, database: str, params: Mapping[str, Any] | None) -> int:
         """Sent as a query: InfluxDB 3 refuses DML/DDL (a :class:`QueryError`); else a row count."""
+        self._ready()
         return self._run(ops.execute_sql(sql, database=database, params=params))
 
     def query_influxql(
         self, query: str, *, database: str | None, params: Mapping[str, Any] | None, format: Format
     ) -> Any:
         """InfluxQL: v3 ``/api/v3/query_influxql``; v1/v2 ``/query`` with ``epoch=ns``."""
+        self._ready()
         cfg = self.config
         if cfg.api_version == "v3":
             return self._run(
@@ -280,44 +371,53 @@ class HttpClient:
 
     def query_flux(self, query: str, *, org: str | None) -> list[dict[str, Any]]:
         """Flux over ``/api/v2/query``; annotated CSV decoded to typed rows."""
+        self._ready()
         return self._run(ops.query_flux(query, org=org))
 
     # -- databases -----------------------------------------------------------
 
     def create_database(self, name: str, *, retention_period: str | None = None) -> None:
         """Create ``name``; on 1.x (which accepts an existing name silently) a 409 is raised."""
+        self._ready()
         self._run(ops.create_database(self.config, name, retention_period=retention_period))
 
     def list_databases(self) -> list[str]:
         """Database names, sorted (v3 includes ``_internal``, as the server lists it)."""
+        self._ready()
         return self._run(ops.list_databases(self.config))
 
     def delete_database(self, name: str) -> None:
         """Delete ``name``; unknown is :class:`DatabaseNotFound` (1.x itself says nothing)."""
+        self._ready()
         self._run(ops.delete_database(self.config, name))
 
     # -- v2 buckets ----------------------------------------------------------
 
     def create_bucket(self, name: str, *, org: str | None, retention_seconds: int | None) -> None:
         """``POST /api/v2/buckets`` (the org id is looked up by name first)."""
+        self._ready()
         self._run(ops.create_bucket(name, org=org, retention_seconds=retention_seconds))
 
     def list_buckets(self, *, org: str | None) -> list[str]:
         """Bucket names, sorted (first page of 100)."""
+        self._ready()
         return self._run(ops.list_buckets(org=org))
 
     def delete_bucket(self, name: str, *, org: str | None) -> None:
         """Find the bucket's id by name, then ``DELETE /api/v2/buckets/<id>``."""
+        self._ready()
         self._run(ops.delete_bucket(name, org=org))
 
     # -- v3 tokens -----------------------------------------------------------
 
     def create_token(self, name: str | None, **options: Any) -> dict[str, Any]:
         """The operator token (``name=None``) or a named admin token; the server's JSON."""
+        self._ready()
         return self._run(ops.create_token(name, **options))
 
     def delete_token(self, name: str) -> None:
         """``DELETE /api/v3/configure/token?token_name=``."""
+        self._ready()
         self._run(ops.delete_token(name))
 
     # -- health --------------------------------------------------------------
@@ -327,4 +427,5 @@ class HttpClient:
 
         No answer at all raises :class:`TransportError`; 401/403 raise :class:`AuthError`.
         """
+        self._ready()
         return self._run(ops.health(self.config))

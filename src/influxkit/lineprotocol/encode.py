@@ -7,18 +7,23 @@ protocol); fields whose value is ``None`` are left out, and a record left with n
 is refused. Bad data raises :class:`~influxkit.errors.InvalidRecord` naming the
 measurement, the key and the value.
 
-Speed comes from caches, not cleverness: escaped series keys (measurement + sorted tag
-set) are cached by the raw tag items, escaped field keys by name, the per-field work is
-an inline ``type() is`` dispatch, and floats are formatted by orjson (already a
-dependency), whose shortest round-trip digits cost a quarter of ``repr()``'s. Its text
-can differ from ``repr()`` (``0.000025`` for ``2.5e-05``); both read back to the same
-float, and both are valid line protocol. The caches are bounded (cleared when full), so a
-high-cardinality stream costs memory for at most ``_CACHE_LIMIT`` entries each.
+Speed comes from caches: escaped series keys (measurement + sorted tag set, with the
+space that ends them) are cached by the raw tag items, escaped field keys by name (with
+and without their leading comma), the per-field work is an inline ``type() is`` dispatch
+that grows the line with one f-string per field, and floats are formatted by orjson
+(already a dependency), whose shortest round-trip digits cost a quarter of ``repr()``'s.
+Its text can differ from ``repr()`` (``0.000025`` for ``2.5e-05``); both read back to
+the same float, and both are valid line protocol. A set of field names seen often gets a
+formatter of its own (:mod:`influxkit.lineprotocol.rowformat`), which writes the plain
+case of such a record in one f-string and leaves everything else to the general loop.
+The caches are bounded (cleared when full), so a high-cardinality stream costs memory for
+at most ``_CACHE_LIMIT`` entries each.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -31,14 +36,24 @@ from influxkit.lineprotocol.escape import (
     escape_measurement,
     escape_string,
 )
-from influxkit.lineprotocol.model import UInt
 from influxkit.lineprotocol.precision import (
     _ALIASES,
     FACTORS,
-    from_nanos,
     normalize_precision,
-    time_to_nanos,
 )
+from influxkit.lineprotocol.rowchecks import (
+    check_dict_keys,
+    check_fields,
+    dict_time,
+    int_range,
+    non_finite,
+    other_value,
+    tag_text,
+    unsupported,
+)
+from influxkit.lineprotocol.rowformat import FORMATTERS
+from influxkit.lineprotocol.rowformat import learn as _learn
+from influxkit.lineprotocol.rowformat import missed as _missed
 from influxkit.lineprotocol.schema import Schema
 from influxkit.point import Point
 
@@ -47,13 +62,16 @@ __all__ = ["encode", "encode_lines"]
 _I64_MIN = -(2**63)
 _I64_MAX = 2**63 - 1
 _CACHE_LIMIT = 100_000
-_DICT_KEYS = frozenset(("measurement", "tags", "fields", "time"))
+_CHUNK = 1_000
 
-# (measurement, *tag keys, *tag values) -> escaped "measurement,k=v,..."; only all-str tag
-# sets are cached, so 1 == True == 1.0 can never make two tag sets share an entry.
+# (measurement, *tag keys, *tag values) -> escaped "measurement,k=v,... " (the space that
+# ends the series key included); only all-str tag sets are cached, so 1 == True == 1.0
+# can never make two tag sets share an entry.
 _SERIES_CACHE: dict[tuple[Any, ...], str] = {}
-# field name -> "," + escaped name + "="
+# field name -> "," + escaped name + "=" (any field after the first) ...
 _FIELD_KEY_CACHE: dict[str, str] = {}
+# ... and escaped name + "=" (the first field written); both filled and cleared together.
+_FIRST_KEY_CACHE: dict[str, str] = {}
 
 Records = (
     str | bytes | Point | Mapping[str, Any] | Iterable[str | bytes | Point | Mapping[str, Any]]
@@ -78,7 +96,34 @@ def encode(records: Records, *, precision: str = "ns", schema: Schema | None = N
     """
     if type(records) is bytes:
         return records
-    text = "\n".join(encode_lines(records, precision=precision, schema=schema))
+    p, div, rows = _rows(records, precision, schema)
+    # A thousand records at a time: their lines are joined and made bytes while still in
+    # the CPU's cache, and their memory is reused by the next thousand.
+    if type(rows) is list or type(rows) is tuple:
+        if len(rows) <= _CHUNK:
+            return _utf8(_encode_rows(rows, p, div))
+        chunks: Iterable[Any] = (rows[i : i + _CHUNK] for i in range(0, len(rows), _CHUNK))
+    else:
+        it = iter(rows)
+        chunks = iter(lambda: list(islice(it, _CHUNK)), [])
+    parts = []
+    for chunk in chunks:
+        lines = _encode_rows(chunk, p, div)
+        if lines:
+            parts.append(_utf8(lines))
+    return b"\n".join(parts)
+
+
+def encode_lines(
+    records: Records, *, precision: str = "ns", schema: Schema | None = None
+) -> list[str]:
+    """Like :func:`encode`, but the lines as a list of ``str`` (one per record or str)."""
+    p, div, rows = _rows(records, precision, schema)
+    return _encode_rows(rows, p, div)
+
+
+def _utf8(lines: list[str]) -> bytes:
+    text = "\n".join(lines)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -89,14 +134,11 @@ def encode(records: Records, *, precision: str = "ns", schema: Schema | None = N
         ) from None
 
 
-def encode_lines(
-    records: Records, *, precision: str = "ns", schema: Schema | None = None
-) -> list[str]:
-    """Like :func:`encode`, but the lines as a list of ``str`` (one per record or str)."""
+def _rows(records: Records, precision: str, schema: Schema | None) -> tuple[str, int, Any]:
+    """The precision's name and divisor, and ``records`` as an iterable of records."""
     p = _ALIASES.get(precision) if type(precision) is str else None
     if p is None:
         p = normalize_precision(precision)
-    div = FACTORS.get(p, 1)
     if isinstance(records, (str, bytes, bytearray, memoryview, Point, Mapping)):
         records = (records,)
     elif hasattr(records, "__arrow_c_stream__") or hasattr(records, "__dataframe__"):
@@ -106,31 +148,41 @@ def encode_lines(
             "encodes tables column by column"
         )
     elif not isinstance(records, Iterable):
-        raise InvalidRecord(_unsupported(records))
+        raise InvalidRecord(unsupported(records))
     if schema:
         records = _with_schema(records, schema)
+    return p, FACTORS.get(p, 1), records
 
+
+def _encode_rows(records: Iterable[Any], p: str, div: int) -> list[str]:
+    """The lines of ``records`` (precision ``p``, Point times divided by ``div``)."""
     lines: list[str] = []
     append = lines.append
     dumps, safe, lo, hi = _dumps, _SAFE_LENGTH, _I64_MIN, _I64_MAX  # locals: faster than globals
-    fk_get = _FIELD_KEY_CACHE.get
-    series_get = _SERIES_CACHE.get
+    fkeys = _FIELD_KEY_CACHE
+    first_keys = _FIRST_KEY_CACHE
+    series = _SERIES_CACHE
+    formatters, learn, missed = FORMATTERS, _learn, _missed
+    _type, _dict, _int, _len, _tuple, _point = type, dict, int, len, tuple, Point  # same
+    last_names: tuple[Any, ...] | None = None
+    last_fmt = None
     for rec in records:
-        cls = type(rec)
-        if cls is Point:
+        cls = _type(rec)
+        if cls is _point:
             measurement = rec._measurement
             key = rec._key
             if key is None:
                 tags = rec._tags
-                key = series_get((measurement, *tags, *tags.values()))
-                if key is None:
+                try:
+                    key = series[(measurement, *tags, *tags.values())]
+                except KeyError:
                     key = _series(measurement, tags)
                 rec._key = key
             fields = rec._fields
             ts = rec._time
             if ts is not None and div != 1:
                 ts //= div
-        elif cls is dict:
+        elif cls is _dict:
             try:
                 measurement = rec["measurement"]
                 tags = rec["tags"]
@@ -139,26 +191,24 @@ def encode_lines(
             except KeyError:  # "tags" or "time" left out, or a key missing: the slow path
                 measurement, key, fields, ts = _split_dict(rec, p)
             else:
-                if len(rec) != 4:
-                    _check_dict_keys(rec)
-                if type(tags) is dict:
+                if _len(rec) != 4:
+                    check_dict_keys(rec)
+                if _type(tags) is _dict:
                     try:
-                        key = series_get((measurement, *tags, *tags.values()))
-                    except TypeError:  # an unhashable tag value; _series names it
-                        key = None
-                    if key is None:
+                        key = series[(measurement, *tags, *tags.values())]
+                    except (KeyError, TypeError):  # not cached, or unhashable: _series says
                         key = _series(measurement, tags)
                 else:
                     key = _series(measurement, tags)
-                if type(fields) is not dict:
-                    fields = _check_fields(measurement, fields)
-                if ts is not None:
-                    if type(ts) is not int:
-                        ts = _dict_time(measurement, ts, p)
-                    elif ts < lo or ts > hi:
+                if _type(fields) is not _dict:
+                    fields = check_fields(measurement, fields)
+                if _type(ts) is _int:
+                    if not lo <= ts <= hi:
                         raise InvalidRecord(
                             f"measurement {measurement!r}: time {ts} does not fit int64"
                         )
+                elif ts is not None:
+                    ts = dict_time(measurement, ts, p)
         elif cls is str:
             if rec:
                 append(rec[:-1] if rec[-1] == "\n" else rec)
@@ -172,40 +222,61 @@ def encode_lines(
                 continue
             measurement, key, fields, ts = item
 
-        # Cached keys carry their leading comma; body[1:] drops the first one. For the
-        # handful of fields a record has, += beats building a list and joining it.
-        body = ""
+        if _type(fields) is _dict:  # a shape seen often has a formatter of its own
+            names = _tuple(fields)
+            if names == last_names:  # the previous record's shape: no lookup
+                fmt = last_fmt
+            else:
+                fmt = formatters.get(names) or learn(names, fields)
+                if fmt is not None:
+                    last_names, last_fmt = names, fmt
+            if fmt is not None:
+                line = fmt(fields, key, ts)
+                if line is not None:
+                    append(line)
+                    continue
+                missed(names)  # not the plain case: the general loop decides
+                last_names = None  # (missed may have dropped it)
+
+        # The line grows from the series key; the first field written takes its key
+        # without the comma. One f-string per field copies less than `+=` of a sum.
+        body = key
+        ekc = first_keys
         for k, v in fields.items():
-            ek = fk_get(k)
-            if ek is None:
-                ek = _field_key(measurement, k)
+            try:
+                ek = ekc[k]
+            except (KeyError, TypeError):
+                ek = _field_key(measurement, k, ekc is first_keys)
             t = type(v)
             if t is float:
                 s = dumps(v).decode()  # shortest round-trip digits, ~4x faster than repr()
-                if s[0] == "n":  # orjson writes NaN and infinities as null
-                    raise _non_finite(measurement, k, v)
-                body += ek + s
+                if s == "null":  # orjson writes NaN and infinities as null
+                    raise non_finite(measurement, k, v)
+                body = f"{body}{ek}{s}"
             elif t is int:
-                if v < lo or v > hi:
-                    raise _int_range(measurement, k, v)
-                body += f"{ek}{v}i"
+                if not lo <= v <= hi:
+                    raise int_range(measurement, k, v)
+                body = f"{body}{ek}{v}i"
             elif t is str:
                 if '"' in v or "\\" in v or len(v) > safe:
-                    body += ek + escape_string(v)
+                    body = f"{body}{ek}{escape_string(v)}"
                 else:
-                    body += f'{ek}"{v}"'
+                    body = f'{body}{ek}"{v}"'
             elif t is bool:
-                body += ek + ("true" if v else "false")
-            elif v is not None:
-                body += ek + _other_value(measurement, k, v)
-        if not body:
+                body = f"{body}{ek}{'true' if v else 'false'}"
+            elif v is None:
+                continue
+            else:
+                body = f"{body}{ek}{other_value(measurement, k, v)}"
+            ekc = fkeys
+        if ekc is first_keys:  # no field written
             raise InvalidRecord(
                 f"measurement {measurement!r}: a record needs at least one field that is not None"
             )
         if ts is None:
-            append(f"{key} {body[1:]}")
+            append(body)
         else:
-            append(f"{key} {body[1:]} {ts}")
+            append(f"{body} {ts}")
     return lines
 
 
@@ -234,13 +305,6 @@ def _pinned(rec: Any, schema: Schema) -> Any:
     return rec
 
 
-def _unsupported(rec: object) -> str:
-    return (
-        f"cannot encode a {type(rec).__name__} ({rec!r:.60}) as line protocol: pass a str, "
-        "bytes, Point, dict, or an iterable of those"
-    )
-
-
 def _other_record(rec: Any, precision: str, div: int) -> tuple[Any, ...] | str | None:
     """The uncommon record kinds: subclasses, bytes, anything else (refused)."""
     if isinstance(rec, Point):
@@ -260,51 +324,17 @@ def _other_record(rec: Any, precision: str, div: int) -> tuple[Any, ...] | str |
     if isinstance(rec, Mapping):
         # dict subclasses and other mappings: take the plain-dict path through a copy.
         return _split_dict(dict(rec), precision)
-    raise InvalidRecord(_unsupported(rec))
+    raise InvalidRecord(unsupported(rec))
 
 
 def _split_dict(rec: dict[str, Any], precision: str) -> tuple[Any, ...]:
-    _check_dict_keys(rec)
+    check_dict_keys(rec)
     measurement = rec.get("measurement")
-    fields = _check_fields(measurement, rec.get("fields"))
+    fields = check_fields(measurement, rec.get("fields"))
     ts = rec.get("time")
     if ts is not None:
-        ts = _dict_time(measurement, ts, precision)
+        ts = dict_time(measurement, ts, precision)
     return measurement, _series(measurement, rec.get("tags")), fields, ts
-
-
-def _check_dict_keys(rec: Mapping[str, Any]) -> None:
-    unknown = [k for k in rec if k not in _DICT_KEYS]
-    if unknown:
-        raise InvalidRecord(
-            f"record dict has unknown key(s) {', '.join(map(repr, unknown))}; the keys are "
-            "'measurement', 'tags', 'fields' and 'time'"
-        )
-    if "measurement" not in rec:
-        raise InvalidRecord("record dict has no 'measurement'")
-
-
-def _check_fields(measurement: object, fields: object) -> Mapping[Any, Any]:
-    if isinstance(fields, Mapping):
-        return fields
-    if fields is None:
-        raise InvalidRecord(f"measurement {measurement!r}: the record dict has no 'fields'")
-    raise InvalidRecord(
-        f"measurement {measurement!r}: 'fields' must be a dict, not {type(fields).__name__}"
-    )
-
-
-def _dict_time(measurement: object, ts: object, precision: str) -> int:
-    """A dict's non-``int`` time (datetime, ISO string, int subclass) in the write precision."""
-    if isinstance(ts, int) and not isinstance(ts, bool):
-        ts = int(ts)
-        if ts < _I64_MIN or ts > _I64_MAX:
-            raise InvalidRecord(f"measurement {measurement!r}: time {ts} does not fit int64")
-        return ts
-    try:
-        return from_nanos(time_to_nanos(ts, "ns"), precision)
-    except InvalidRecord as exc:
-        raise InvalidRecord(f"measurement {measurement!r}: {exc.message}") from None
 
 
 def _series(measurement: Any, tags: Any) -> str:
@@ -333,14 +363,14 @@ def _series(measurement: Any, tags: Any) -> str:
                 all_str = False
                 if text is None:
                     continue
-                text = _tag_text(k, text)
+                text = tag_text(k, text)
             if text == "":
                 continue
             kept.append((k, escape_key(k, "tag key"), escape_key(text, f"tag {k!r} value")))
     except InvalidRecord as exc:
         raise InvalidRecord(f"measurement {measurement!r}: {exc.message}") from None
     kept.sort(key=itemgetter(0))
-    key = m + "".join(f",{ek}={ev}" for _, ek, ev in kept)
+    key = m + "".join(f",{ek}={ev}" for _, ek, ev in kept) + " "
     if all_str:
         if len(_SERIES_CACHE) >= _CACHE_LIMIT:
             _SERIES_CACHE.clear()
@@ -348,66 +378,16 @@ def _series(measurement: Any, tags: Any) -> str:
     return key
 
 
-def _tag_text(key: object, value: object) -> str:
-    """A non-str tag value as text: str subclasses and numbers; anything else is refused."""
-    if isinstance(value, str):
-        return str.__str__(value)
-    if isinstance(value, (int, float)):  # bool too: True -> "True"
-        return str(value)
-    raise InvalidRecord(
-        f"tag {key!r} value must be a str (or a number), not {type(value).__name__} ({value!r})"
-    )
-
-
-def _field_key(measurement: object, key: object) -> str:
+def _field_key(measurement: object, key: object, first: bool) -> str:
+    """A field key escaped, with ``=`` after it and (unless ``first``) a comma before."""
     try:
-        escaped = "," + escape_key(key, "field key") + "="  # type: ignore[arg-type]
+        escaped = escape_key(key, "field key") + "="  # type: ignore[arg-type]
     except InvalidRecord as exc:
         raise InvalidRecord(f"measurement {measurement!r}: {exc.message}") from None
     if type(key) is str:
         if len(_FIELD_KEY_CACHE) >= _CACHE_LIMIT:
             _FIELD_KEY_CACHE.clear()
-        _FIELD_KEY_CACHE[key] = escaped
-    return escaped
-
-
-def _non_finite(measurement: object, key: object, value: object) -> InvalidRecord:
-    return InvalidRecord(
-        f"measurement {measurement!r}: field {key!r} is {value!r}; line protocol has no "
-        "NaN or infinity (leave the field out, or write None)"
-    )
-
-
-def _int_range(measurement: object, key: object, value: int) -> InvalidRecord:
-    return InvalidRecord(
-        f"measurement {measurement!r}: field {key!r} = {value} does not fit int64 "
-        "(use UInt for 0..2**64-1, or a float)"
-    )
-
-
-def _other_value(measurement: object, key: object, value: Any) -> str:
-    """Field values outside the fast path: UInt, subclasses, numpy scalars; else refused."""
-    if isinstance(value, UInt):
-        return f"{int(value)}u"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        v = int(value)
-        if v < _I64_MIN or v > _I64_MAX:
-            raise _int_range(measurement, key, v)
-        return f"{v}i"
-    if isinstance(value, float):
-        s = _dumps(float(value)).decode()
-        if s[0] == "n":
-            raise _non_finite(measurement, key, value)
-        return s
-    if isinstance(value, str):
-        return escape_string(str.__str__(value))
-    kind = getattr(getattr(value, "dtype", None), "kind", None)
-    if type(value).__module__ == "numpy" and kind in ("b", "i", "u", "f"):
-        item = value.item()  # the Python scalar, so numpy itself is never imported here
-        return _other_value(measurement, key, UInt(item) if kind == "u" else item)
-    raise InvalidRecord(
-        f"measurement {measurement!r}: field {key!r} = {value!r:.60} is a "
-        f"{type(value).__name__}; field values are float, int, UInt, bool or str"
-    )
+            _FIRST_KEY_CACHE.clear()
+        _FIELD_KEY_CACHE[key] = "," + escaped
+        _FIRST_KEY_CACHE[key] = escaped
+    return escaped if first else "," + escaped

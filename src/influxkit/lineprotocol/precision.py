@@ -1,8 +1,10 @@
-"""Timestamp precision: InfluxDB 3's spellings, its ``auto`` guess, and time values to nanoseconds.
+"""Timestamp precision: the servers' spellings, InfluxDB 3's ``auto`` guess, times to nanoseconds.
 
-The canonical names are ``ns``, ``us``, ``ms``, ``s`` and ``auto`` (v3 only). Scaling follows
-InfluxDB 3's ``Precision::to_nanos`` (``influxdb3_types/src/write.rs``): checked int64
-arithmetic, and its own error text when a timestamp does not fit.
+The canonical names are ``ns``, ``us``, ``ms``, ``s``, ``auto`` (InfluxDB 3 only) and ``m``
+/ ``h`` (minutes and hours: InfluxDB 1.x only, whose ``/write`` takes them; see
+:func:`check_precision`). Scaling follows InfluxDB 3's ``Precision::to_nanos``
+(``influxdb3_types/src/write.rs``): checked int64 arithmetic, and its own error text when
+a timestamp does not fit.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from influxkit.errors import ConfigError, InvalidRecord
 
 __all__ = [
     "PRECISIONS",
+    "V1_ONLY_PRECISIONS",
+    "check_precision",
     "from_nanos",
     "normalize_precision",
     "now_ns",
@@ -22,8 +26,10 @@ __all__ = [
     "to_nanos",
 ]
 
-#: The canonical precision names.
+#: The canonical precision names every profile accepts (``auto``: InfluxDB 3 guesses).
 PRECISIONS = ("ns", "us", "ms", "s", "auto")
+#: Minutes and hours: spellings of InfluxDB 1.x's ``/write`` that no other server takes.
+V1_ONLY_PRECISIONS = ("m", "h")
 
 _ALIASES = {
     "auto": "auto",
@@ -37,11 +43,23 @@ _ALIASES = {
     "ns": "ns",
     "n": "ns",
     "nanosecond": "ns",
+    "m": "m",
+    "h": "h",
 }
-_ACCEPTED = "auto, s / second, ms / millisecond, us / u / microsecond, ns / n / nanosecond"
+_ACCEPTED = (
+    "auto, s / second, ms / millisecond, us / u / microsecond, ns / n / nanosecond, "
+    "and on InfluxDB 1.x m (minutes) and h (hours)"
+)
 
 #: Nanoseconds per unit of each explicit precision.
-FACTORS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+FACTORS = {
+    "s": 1_000_000_000,
+    "ms": 1_000_000,
+    "us": 1_000,
+    "ns": 1,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
 # The names InfluxDB prints (Rust's Debug form of its Precision enum).
 _DEBUG_NAMES = {
     "auto": "Auto",
@@ -49,6 +67,8 @@ _DEBUG_NAMES = {
     "ms": "Millisecond",
     "us": "Microsecond",
     "ns": "Nanosecond",
+    "m": "Minute",
+    "h": "Hour",
 }
 _I64_MIN = -(2**63)
 _I64_MAX = 2**63 - 1
@@ -61,12 +81,13 @@ _ISO = re.compile(
 
 
 def normalize_precision(precision: str) -> str:
-    """The canonical name (``ns``, ``us``, ``ms``, ``s``, ``auto``) of a v3 precision spelling.
+    """The canonical name (``ns``, ``us``, ``ms``, ``s``, ``auto``, ``m``, ``h``) of a spelling.
 
-    Spellings are case-sensitive, as on the server.
+    Spellings are case-sensitive, as on the servers. Whether the server of a connection
+    takes the name is :func:`check_precision`'s question.
 
     Raises:
-        ConfigError: the spelling is not one InfluxDB 3 accepts; the message lists those.
+        ConfigError: the spelling is not a precision; the message lists those.
     """
     try:
         return _ALIASES[precision]
@@ -74,6 +95,32 @@ def normalize_precision(precision: str) -> str:
         raise ConfigError(
             f"unknown precision {precision!r}; accepted values are {_ACCEPTED}"
         ) from None
+
+
+def check_precision(precision: str, profile: str | None) -> str:
+    """The canonical name of ``precision``, refused unless the ``profile``'s server takes it.
+
+    ``m`` and ``h`` exist only on InfluxDB 1.x (profile ``v1``): InfluxDB 3 and 2.x answer
+    400 for them, so they are refused here, before anything is sent.
+
+    Raises:
+        ConfigError: an unknown spelling, or ``m`` / ``h`` on a profile other than ``v1``.
+
+    Example:
+        >>> check_precision("h", "v1")
+        'h'
+        >>> check_precision("h", "v3_core")
+        Traceback (most recent call last):
+        ...
+        influxkit.errors.ConfigError: precision 'h' exists only on InfluxDB 1.x ...
+    """
+    name = normalize_precision(precision)
+    if name in V1_ONLY_PRECISIONS and profile != "v1":
+        raise ConfigError(
+            f"precision {precision!r} exists only on InfluxDB 1.x (profile 'v1'); the "
+            f"{profile!r} server refuses it: use ns, us, ms, s (or auto on InfluxDB 3)"
+        )
+    return name
 
 
 def _guess(ts: int) -> str:

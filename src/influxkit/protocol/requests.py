@@ -110,16 +110,26 @@ _PRECISION = {
         "ns": "nanosecond",
     },
     "v2": {"auto": "ns", "s": "s", "ms": "ms", "us": "us", "ns": "ns"},
-    # 1.x /write: "us" is not a spelling (1.6.7 silently stores such timestamps as ns).
-    "v1": {"auto": "n", "s": "s", "ms": "ms", "us": "u", "ns": "n"},
+    # 1.x /write: "us" is not a spelling (1.6.7 silently stores such timestamps as ns);
+    # minutes and hours exist there only.
+    "v1": {"auto": "n", "s": "s", "ms": "ms", "us": "u", "ns": "n", "m": "m", "h": "h"},
 }
 
 
 def write_precision(api_version: str, precision: str) -> str:
-    """``precision`` (``ns|us|ms|s|auto``) as the write endpoint of ``api_version`` spells it."""
+    """``precision`` (``ns|us|ms|s|auto``, ``m|h`` on v1) as ``api_version``'s endpoint spells it.
+
+    Raises:
+        ConfigError: a precision the endpoint does not take (``m`` / ``h`` beyond v1).
+    """
     try:
         return _PRECISION[api_version][precision]
     except KeyError:
+        if precision in ("m", "h"):
+            raise ConfigError(
+                f"precision {precision!r} exists only on InfluxDB 1.x (api_version='v1'); "
+                f"the {api_version} write endpoint refuses it"
+            ) from None
         raise ValueError(
             f"unknown precision {precision!r}: expected ns, us, ms, s or auto"
         ) from None

@@ -31,7 +31,7 @@ from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
 from influxkit.errors import InfluxError, ServerError, UnsupportedOperation, WriteError
-from influxkit.server import parsing
+from influxkit.server import identity, parsing
 from influxkit.server.flux_endpoint import flux_query_handler
 from influxkit.server.formats import CONTENT_TYPES, STREAMED, BatchEncoder, encode_table
 from influxkit.server.parsing import Problem
@@ -194,10 +194,16 @@ class InfluxApp:
                 if engine.profile.supports("create_resource_token")
                 else {}
             ),
-            ("GET", "/health"): _Route(self.health),
+            # Who answers: as the profile's server (open on 1.x / 2.x; see .identity).
+            ("GET", "/health"): _Route(self.health, open=identity.is_open(engine.profile)),
             ("GET", "/api/v1/health"): _Route(self.health),
-            ("GET", "/ping"): _Route(self.ping),
+            ("GET", "/ping"): _Route(self.ping, open=identity.is_open(engine.profile)),
             ("POST", "/ping"): _Route(self.ping),
+            **(
+                {("HEAD", "/ping"): _Route(self.ping, open=True)}
+                if identity.is_open(engine.profile)
+                else {}
+            ),
         }
         # One catch-all route: the table above does the routing, for every method.
         self.asgi = Starlette(
@@ -304,6 +310,10 @@ class InfluxApp:
 
     async def write_v1(self, request: Request) -> Response:
         """``POST /write``: ``db`` (and ``rp`` as ``db/rp``); all or nothing."""
+        if self.engine.profile.name == "v1":  # InfluxDB 1.x's /write, its answers included
+            from influxkit.server.write_v1 import write_v1_profile
+
+            return await write_v1_profile(self.engine, request)
         p = parsing.v1_write_params(request.url.query, request.query_params)
         return await self._write(request, p.database, p.precision, False, False)
 
@@ -449,11 +459,22 @@ class InfluxApp:
         return Response()
 
     async def health(self, request: Request) -> Response:
-        """``GET /health``: 200 ``OK``."""
+        """``GET /health``: 200 ``OK`` (v3), or the 1.x / 2.x JSON (see :mod:`.identity`)."""
+        if identity.is_open(self.engine.profile):
+            status, headers, body = identity.health_answer(self.engine.profile, revision=_REVISION)
+            return Response(body, status, headers=headers)
         return Response("OK", headers={"content-type": "text/plain; charset=utf-8"})
 
     async def ping(self, request: Request) -> Response:
         """``GET|POST /ping``: the product, version, revision and process id."""
+        if identity.is_open(self.engine.profile):  # 1.x / 2.x: 204 and the headers
+            status, headers, body = identity.ping_answer(
+                self.engine.profile,
+                revision=_REVISION,
+                process_id=self.state.process_id,
+                verbose=request.query_params.get("verbose", "").lower() == "true",
+            )
+            return Response(body, status, headers=headers)
         request_id = str(uuid.uuid4())
         doc = {
             "product_name": self.engine.profile.product,

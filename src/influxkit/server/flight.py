@@ -22,6 +22,10 @@ What it answers, as InfluxDB 3 does (``core/service_grpc_flight``):
   token; missing, malformed or wrong is ``UNAUTHENTICATED`` (``Unauthenticated``).
 * Errors: unknown database ``NOT_FOUND`` (``Database 'x' not found``); planning and
   execution errors ``INVALID_ARGUMENT``; messages cut at 2,000 characters.
+* InfluxQL tickets reach InfluxDB 3's planner without the HTTP handler's help, so
+  ``SHOW DATABASES``, a ``db.rp.measurement`` FROM clause and several statements are
+  refused (``This feature is not implemented: ...``), as the server's
+  ``flight_influxql`` test shows; ``/api/v3/query_influxql`` answers them.
 
 pyarrow's server turns a Python ``KeyError`` into ``NOT_FOUND`` and a ``ValueError``
 into ``INVALID_ARGUMENT`` (verified in ``tests/unit/flight``), and appends the
@@ -370,6 +374,10 @@ def _server_class() -> Any:
             if request.database not in self.engine.list_databases():
                 raise DatabaseNotFound(f"database not found: {request.database}", status=404)
             if request.query_type == "influxql":
+                if self.engine.profile.name.startswith("v3"):
+                    from influxkit.clients.local.influxql.api import check_flight_statement
+
+                    check_flight_statement(request.query, request.params)
                 table = self.engine.query_influxql(
                     request.query,
                     database=request.database,

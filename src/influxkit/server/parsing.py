@@ -1,5 +1,7 @@
 """Reading requests as InfluxDB 3 does: bodies (gzip, size limit), tokens, query parameters.
 
+(And the few parameters InfluxDB 1.x's ``/write`` reads differently, for the ``v1`` profile.)
+
 Every refusal is a :class:`Problem` carrying the server's status and text (plain text,
 or a dict for a JSON body); the app draws it in the endpoint family's shape.  The
 ``serde error: ...`` texts mimic the Rust deserializers behind the server's handlers.
@@ -34,6 +36,8 @@ __all__ = [
     "query_request",
     "read_body",
     "request_token",
+    "v1_consistency_ok",
+    "v1_profile_precision",
 ]
 
 # Built with format! on the server: note the space after the colon.
@@ -137,15 +141,18 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     return bytes(out)
 
 
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+async def read_body(
+    request: Request, limit: int = MAX_BODY_BYTES, *, strict_encoding: bool = True
+) -> bytes:
     """The request body, gunzipped for ``Content-Encoding: gzip``; 413 past ``limit`` bytes.
 
     The limit applies to the bytes received and again to the decompressed body, as the
     server's ``read_body`` does.  An oversized body is still read to its end (and
-    dropped), so the client gets the 413 instead of a reset connection.
+    dropped), so the client gets the 413 instead of a reset connection.  Another
+    encoding is a 400, unless ``strict_encoding=False`` (1.x reads the body as it is).
     """
     encoding = request.headers.get("content-encoding")
-    if encoding not in (None, "identity", "gzip"):
+    if encoding not in (None, "identity", "gzip") and strict_encoding:
         raise Problem(400, f"unacceptable content-encoding: {encoding}")
     chunks: list[bytes] = []
     size = 0
@@ -278,6 +285,22 @@ def v1_write_params(query: str, params: Mapping[str, str]) -> WriteParams:
         raise Problem(400, {"error": exc.body}) from None
     rp = params.get("rp", "").lower()
     return WriteParams(db if rp in _RESET_RPS else f"{db}/{rp}", precision)
+
+
+#: InfluxDB 1.6.7's ``/write`` precisions; it takes any other value (``us``, ``ns``,
+#: ``µ``, ``x``...) too, and reads its timestamps as nanoseconds (measured).
+_V1_PROFILE_PRECISIONS = {"n": "ns", "u": "us", "ms": "ms", "s": "s", "m": "m", "h": "h"}
+_V1_CONSISTENCY = frozenset({"any", "one", "quorum", "all"})
+
+
+def v1_profile_precision(value: str | None) -> str:
+    """The canonical precision 1.6.7's ``/write`` reads ``precision=value`` as (never a 400)."""
+    return _V1_PROFILE_PRECISIONS.get(value or "", "ns")
+
+
+def v1_consistency_ok(value: str | None) -> bool:
+    """Whether 1.x takes ``consistency=value`` (empty, or any / one / quorum / all, any case)."""
+    return not value or value.lower() in _V1_CONSISTENCY
 
 
 # -- queries ------------------------------------------------------------------------

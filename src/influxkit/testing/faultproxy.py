@@ -22,6 +22,12 @@ Faults:
 * an outage of the whole "server": :meth:`FaultProxy.down`;
 * random, drawn per request from a seeded RNG, for soak tests: :meth:`FaultProxy.set_random`.
 
+A proxy can also stand for a reverse proxy that serves the upstream under a path
+(``FaultProxy(..., mount="/influx")``: ``/influx/ping`` goes upstream as ``/ping``, and
+any path outside the mount is answered with a web server's HTML 404 page), and it keeps
+the request lines it saw (:attr:`FaultProxy.seen`), so a test can tell which endpoints a
+client used.
+
 When the upstream cannot be reached or sends something unreadable, the client
 connection is reset (counted in ``stats["upstream_errors"]``), as if the server died.
 
@@ -57,7 +63,7 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Literal
 
-__all__ = ["SOAK_FAULTS", "FaultProxy"]
+__all__ = ["NOT_FOUND_PAGE", "SOAK_FAULTS", "FaultProxy"]
 
 #: A mix of every kind of fault for soak tests: ``proxy.set_random(**SOAK_FAULTS)``.
 SOAK_FAULTS: dict[str, float] = {
@@ -91,6 +97,12 @@ _STAT_KEYS = (
     "down_refused",
     "connections",
     "upstream_errors",
+)
+#: What a web server answers for a path it has nothing at (the ``mount`` option).
+NOT_FOUND_PAGE = (
+    b"<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n"
+    b"<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
 )
 
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
@@ -135,6 +147,7 @@ class _Message:
 
     raw: bytes
     method: bytes = b""
+    target: bytes = b""
     status: int = 0
     keep_alive: bool = True
     sent_continue: bool = False
@@ -318,6 +331,7 @@ async def _read_request(
     return _Message(
         raw=head + body,
         method=method,
+        target=_target,
         keep_alive=_keep_alive(version, headers),
         sent_continue=sent_continue,
         headers=headers,
@@ -405,8 +419,19 @@ class FaultProxy:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: int | None = None,
+        mount: str | None = None,
     ) -> None:
-        """Configure (not start) a proxy listening on ``host:port`` (0 = a free port)."""
+        """Configure (not start) a proxy listening on ``host:port`` (0 = a free port).
+
+        ``mount`` (e.g. ``"/influx"``): serve the upstream under that path only, as a
+        reverse proxy does; the prefix is cut before forwarding, and other paths get
+        :data:`NOT_FOUND_PAGE` (404, ``text/html``) without reaching upstream.
+        """
+        if mount and (not mount.startswith("/") or mount.endswith("/")):
+            raise ValueError(f"mount must look like '/influx' (no trailing slash), got {mount!r}")
+        self.mount = mount.encode("latin-1") if mount else None
+        self._seen: collections.deque[str] = collections.deque(maxlen=10_000)
+        self._outside_mount = 0
         self.upstream_host = upstream_host
         self.upstream_port = upstream_port
         self.host = host
@@ -628,6 +653,40 @@ class FaultProxy:
             return dict(self._stats)
 
     @property
+    def outside_mount(self) -> int:
+        """Requests answered with :data:`NOT_FOUND_PAGE`: their path was outside ``mount``."""
+        with self._lock:
+            return self._outside_mount
+
+    @property
+    def seen(self) -> list[str]:
+        """The request lines read from clients, oldest first, as ``"GET /ping"`` (the
+        path as the client sent it; the last 10,000)."""
+        with self._lock:
+            return list(self._seen)
+
+    def _mounted(self, request: _Message) -> _Message | None:
+        """``request`` with the mount cut from its path; ``None`` if outside the mount."""
+        assert self.mount is not None
+        target = request.target
+        rest = target[len(self.mount) :]
+        if not target.startswith(self.mount) or rest[:1] not in (b"", b"/", b"?"):
+            return None
+        if not rest.startswith(b"/"):
+            rest = b"/" + rest
+        line, tail = request.raw.split(b"\r\n", 1)
+        method, _target, version = line.split(b" ")
+        raw = b" ".join((method, rest, version)) + b"\r\n" + tail
+        return _Message(
+            raw=raw,
+            method=request.method,
+            target=rest,
+            keep_alive=request.keep_alive,
+            sent_continue=request.sent_continue,
+            headers=request.headers,
+        )
+
+    @property
     def injected(self) -> dict[str, int]:
         """The faults injected so far, by kind (only kinds that happened)."""
         counters = ("requests", "forwarded", "connections")
@@ -768,6 +827,24 @@ class FaultProxy:
             request = await _read_request(reader, writer)
             if request is None:
                 return True
+            with self._lock:
+                self._seen.append(
+                    f"{request.method.decode('latin-1')} {request.target.decode('latin-1')}"
+                )
+            if self.mount is not None:
+                inside = self._mounted(request)
+                if inside is None:
+                    with self._lock:
+                        self._outside_mount += 1
+                    page = _Fault(
+                        "respond", status=404, body=NOT_FOUND_PAGE, content_type="text/html"
+                    )
+                    writer.write(_fault_response(page, request))
+                    await writer.drain()
+                    if not request.keep_alive:
+                        return True
+                    continue
+                request = inside
             fault = self._take_fault()
             if fault.kind == "reset":
                 self._bump("reset")

@@ -234,7 +234,7 @@ def test_the_async_connection_mirrors_the_sync_one() -> None:
         "write", "flush", "query_sql", "query_sql_stream", "execute_sql", "query_influxql",
         "query_flux", "create_database", "list_databases", "delete_database", "create_bucket",
         "list_buckets", "delete_bucket", "create_token", "delete_token", "health", "stats",
-        "close",
+        "close", "server_info",
     }  # fmt: skip
     plain = {"query_sql_stream", "stats"}
     for op in ops:

@@ -20,6 +20,7 @@ EXPECTED = {
     "delete_database", "delete_token", "execute_sql", "flush", "health", "list_buckets",
     "list_databases", "query_flux", "query_influxql", "query_sql", "query_sql_stream",
     "registry", "remove_connection", "stats", "write",
+    "ServerInfo", "ServerMismatch", "server_info",
 }  # fmt: skip
 
 
@@ -34,6 +35,7 @@ def test_every_facade_function_mirrors_a_connection_method():
         "write", "flush", "query_sql", "query_sql_stream", "execute_sql", "query_influxql",
         "query_flux", "create_database", "list_databases", "delete_database", "create_bucket",
         "list_buckets", "delete_bucket", "create_token", "delete_token", "health", "stats",
+        "server_info",
     }  # fmt: skip
     for op in ops:
         assert callable(getattr(facade, op)), op
@@ -44,6 +46,7 @@ def test_error_tree():
     e = influxkit
     assert issubclass(e.ConfigError, e.InfluxError) and issubclass(e.ConfigError, ValueError)
     assert issubclass(e.ConnectionNotFound, KeyError)
+    assert issubclass(e.ServerMismatch, e.ConfigError)
     assert issubclass(e.PartialWriteError, e.WriteError)
     for cls in (e.AuthError, e.DatabaseNotFound, e.QueryError, e.WriteError):
         assert issubclass(cls, e.ServerError)

@@ -326,7 +326,14 @@ def test_v1_and_v2_do_not_create_databases(make_engine, profile):
 def test_v1_refuses_unsigned_integers(make_engine):
     engine = make_engine("v1")
     err = rejected(engine, "cpu n=1u 1\ncpu n=2i 2")
-    assert err.line_errors[0].message == "unable to parse 'cpu n=1u 1': invalid number"
+    # 1.x's body, and the line details the HTTP client reads from it (see writes_v1).
+    assert err.body == {
+        "error": "partial write: unable to parse 'cpu n=1u 1': invalid number dropped=0"
+    }
+    assert (err.line_errors[0].message, err.line_errors[0].original_line) == (
+        "invalid number",
+        "cpu n=1u 1",
+    )
     assert engine.values("SELECT n FROM cpu") == [(2,)]
 
 

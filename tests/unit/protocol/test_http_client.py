@@ -1,4 +1,9 @@
-"""HttpClient against a tiny real HTTP server on 127.0.0.1 answering canned v3 responses."""
+"""HttpClient against a tiny real HTTP server on 127.0.0.1 answering canned v3 responses.
+
+The connections say ``check_server=False``: the tests count the requests of each
+operation; the first-use ``/ping`` is tested against real servers
+(tests/server_local/test_server_info_serve.py).
+"""
 
 from __future__ import annotations
 
@@ -92,7 +97,9 @@ def fake(server):
 
 @pytest.fixture
 def conn(fake):
-    with influxkit.connect(fake.url, token=TOKEN, database="db", timeout=2) as c:
+    with influxkit.connect(
+        fake.url, token=TOKEN, database="db", timeout=2, check_server=False
+    ) as c:
         yield c
 
 
@@ -107,7 +114,7 @@ def test_write_sends_auth_and_params(fake, conn):
 
 
 def test_gzip_above_threshold(fake):
-    with influxkit.connect(fake.url, database="db", gzip_threshold=100) as c:
+    with influxkit.connect(fake.url, database="db", gzip_threshold=100, check_server=False) as c:
         c.write("cpu v=1 1")
         c.write("\n".join(f"cpu v={i} {i}" for i in range(100)))
     small, big = fake.seen
@@ -184,7 +191,9 @@ def test_timeout_is_a_transport_error(fake):
 
     fake.answer = slow
     with (
-        influxkit.connect(fake.url, token=TOKEN, database="db", timeout=0.2) as c,
+        influxkit.connect(
+            fake.url, token=TOKEN, database="db", timeout=0.2, check_server=False
+        ) as c,
         pytest.raises(influxkit.TransportError) as info,
     ):
         c.write("cpu v=1")
@@ -195,7 +204,9 @@ def test_timeout_is_a_transport_error(fake):
 
 def test_connection_refused_is_a_transport_error():
     url = f"http://127.0.0.1:{free_port()}"
-    with influxkit.connect(url, token=TOKEN, database="db", connect_timeout=1) as c:
+    with influxkit.connect(
+        url, token=TOKEN, database="db", connect_timeout=1, check_server=False
+    ) as c:
         with pytest.raises(influxkit.TransportError) as info:
             c.write("cpu v=1")
         assert info.value.retryable and TOKEN not in str(info.value)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from influxkit.config import ConnectionConfig
+from influxkit.errors import ConfigError
 from influxkit.protocol import requests as rq
 
 
@@ -49,7 +50,14 @@ def test_precision_is_spelled_per_endpoint(api, precision, spelled):
 
 def test_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="unknown precision"):
-        rq.write_precision("v1", "h")
+        rq.write_precision("v1", "d")
+
+
+def test_minutes_and_hours_exist_on_v1_only():
+    assert (rq.write_precision("v1", "m"), rq.write_precision("v1", "h")) == ("m", "h")
+    for api in ("v3", "v2"):
+        with pytest.raises(ConfigError, match=r"exists only on InfluxDB 1\.x"):
+            rq.write_precision(api, "h")
 
 
 def test_write_endpoints_and_params():

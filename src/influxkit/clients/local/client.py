@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from influxkit.clients.base import Format, StreamFormat
+    from influxkit.clients.local.arrow_payload import TableWrite
     from influxkit.clients.profiles import Profile
+    from influxkit.server_info import ServerInfo
 
 __all__ = ["LocalClient", "validate_db_name"]
 
@@ -142,6 +144,9 @@ class LocalClient:
     ) -> WriteOutcome:
         """Write line protocol as InfluxDB 3's ``/api/v3/write_lp`` does.
 
+        On the ``v1`` profile it answers as InfluxDB 1.x's ``/write`` instead (its
+        precisions, checks and error texts; see :mod:`.writes_v1`).
+
         Raises:
             PartialWriteError: some lines were rejected (400, 422 for a limit); the
                 valid ones were written.  Also when every line was rejected.
@@ -151,8 +156,13 @@ class LocalClient:
                 create it on write (1.x / 2.x).
         """
         from influxkit.lineprotocol.parse import parse
-        from influxkit.lineprotocol.precision import now_ns, to_nanos
+        from influxkit.lineprotocol.precision import check_precision, now_ns, to_nanos
 
+        if self.profile.name == "v1":  # InfluxDB 1.x's /write: its own checks and errors
+            from influxkit.clients.local.writes_v1 import write_v1
+
+            return write_v1(self, body, database=database, precision=precision)
+        check_precision(precision, self.profile.name)  # m / h exist on 1.x only
         del no_sync  # the engine has no write-ahead log to skip waiting for
         parsed = parse(body)
         if not parsed.lines and not parsed.errors:
@@ -186,6 +196,32 @@ class LocalClient:
             commit(staging, accepted)
         raise_for_errors(errors, accept_partial=True)
         return WriteOutcome(lines=len(accepted), bytes_sent=len(body))
+
+    @property
+    def ingests_arrow(self) -> bool:
+        """Whether table writes come as Arrow columns (:meth:`write_table`), not line protocol.
+
+        Not on ``v1``: its writes answer as InfluxDB 1.x's ``/write`` (see ``writes_v1``).
+        """
+        return self.profile.name != "v1"
+
+    def write_table(
+        self,
+        table: TableWrite,
+        *,
+        database: str,
+        precision: str,
+        accept_partial: bool,
+        no_sync: bool,
+    ) -> WriteOutcome:
+        """Write a table's rows as columns, answering as :meth:`write` does for their line
+        protocol (see :mod:`.ingest_arrow`); ``bytes_sent`` is the Arrow data's size."""
+        from influxkit.clients.local.ingest_arrow import write_table
+
+        del no_sync
+        return write_table(
+            self, table, database=database, precision=precision, accept_partial=accept_partial
+        )
 
     def _database_for_write(self, name: str) -> tuple[Database, bool]:
         db = self._databases.get(name)
@@ -383,6 +419,12 @@ class LocalClient:
             if self._tokens.pop(name, None) is None:
                 message = f"the requested resource was not found: {name}"
                 raise ServerError(message, status=404, body=message)
+
+    def server_info(self) -> ServerInfo:
+        """The server of this engine's profile (product, version and build ``serve`` reports)."""
+        from influxkit.server_info import for_profile
+
+        return for_profile(self.profile.name)
 
     def health(self) -> dict[str, Any]:
         """Always healthy: the engine is this object."""

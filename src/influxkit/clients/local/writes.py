@@ -19,17 +19,21 @@ from influxkit.errors import LineError, PartialWriteError, WriteError
 from influxkit.lineprotocol.model import FieldType, Line
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from influxkit.clients.profiles import Profile
 
 __all__ = [
     "Accepted",
+    "LineRejected",
     "Staging",
     "check_lines",
+    "check_shape",
     "commit",
+    "create_staged",
     "format_line",
     "raise_for_errors",
+    "uint_refused",
 ]
 
 RESERVED_COLUMNS = ("time", "__chunk_order")
@@ -62,7 +66,9 @@ class Staging:
     checked: set[tuple[Any, ...]] = field(default_factory=set)
 
 
-class _LineRejected(Exception):
+class LineRejected(Exception):
+    """A line (or a line shape) broke a schema rule; ``message`` is the server's."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -101,7 +107,7 @@ def check_lines(
                 try:
                     time = to_nanos(ts, precision)
                 except ValueError as exc:
-                    raise _LineRejected(str(exc)) from None
+                    raise LineRejected(str(exc)) from None
             # id() of the FieldType member: hashing an Enum runs Python code, an int not.
             shape = (
                 line.measurement,
@@ -111,7 +117,7 @@ def check_lines(
             if shape not in checked:
                 _check_line(staging, line, profile)
                 checked.add(shape)
-        except _LineRejected as rej:
+        except LineRejected as rej:
             errors.append(LineError(number, rej.message, format_line(line)))
             if stop_before is not None:
                 break
@@ -127,69 +133,100 @@ def _check_line(staging: Staging, line: Line, profile: Profile) -> None:
         seen: set[str] = set()
         for name, _, _ in fields:
             if name in seen:
-                raise _LineRejected(
+                raise LineRejected(
                     f"invalid line protocol - multiple instances of '{name}' field found"
                 )
             seen.add(name)
     if not profile.unsigned_integers:
         for _, ftype, _ in fields:
             if ftype is FieldType.UINTEGER:
-                # InfluxDB 1.x builds without uint support refuse the `u` suffix so.
-                raise _LineRejected(f"unable to parse '{format_line(line)}': invalid number")
-    table = line.measurement
+                raise LineRejected(uint_refused(line))
+    check_shape(
+        staging,
+        line.measurement,
+        [t[0] for t in line.tags],
+        [(f[0], f[1]) for f in fields],
+        profile,
+    )
+
+
+def uint_refused(line: Line) -> str:
+    """The message for an unsigned field where the profile has none (``v1``)."""
+    # InfluxDB 1.x builds without uint support refuse the `u` suffix so.
+    return f"unable to parse '{format_line(line)}': invalid number"
+
+
+def check_shape(
+    staging: Staging,
+    table: str,
+    tag_keys: Sequence[str],
+    fields: Sequence[tuple[str, FieldType]],
+    profile: Profile,
+) -> None:
+    """The schema rules for a line of ``table`` with these tag keys and fields (name, type).
+
+    Stages the tables and columns the line creates; raises :class:`LineRejected` (and
+    stages nothing) for a broken rule.  The rules look at names and types only, so a
+    whole column of lines of one shape is judged at once (the Arrow ingest does so).
+    """
     new_table = staging.new_tables.get(table)
     existing = staging.db.tables.get(table)
     if new_table is not None:
-        new_table.update(_new_columns(line, new_table, profile))
+        new_table.update(_new_columns(tag_keys, fields, new_table, profile))
     elif existing is not None:
         staged = staging.new_columns.get(table)
         known = existing.columns if staged is None else {**existing.columns, **staged}
-        additions = _new_columns(line, known, profile)
+        additions = _new_columns(tag_keys, fields, known, profile)
         if additions:
             staging.new_columns.setdefault(table, {}).update(additions)
     else:
         if profile.max_tables is not None and staging.table_count >= profile.max_tables:
-            raise _LineRejected(
+            raise LineRejected(
                 "Update to schema would exceed number of tables limit: attempted to create "
                 f"table but already have {staging.table_count} table(s) "
                 f"(limit: {profile.max_tables})"
             )
         # `time` is created after the line's own columns, so naming one `time` is
         # "reserved" here and a type conflict on any later line.
-        schema = _new_columns(line, {}, profile)
+        schema = _new_columns(tag_keys, fields, {}, profile)
         schema["time"] = TIMESTAMP
         staging.new_tables[table] = schema
         staging.table_count += 1
 
 
-def _new_columns(line: Line, known: dict[str, str], profile: Profile) -> dict[str, str]:
-    """The columns ``line`` adds to a table whose columns are ``known``; raises on a broken rule.
+def _new_columns(
+    tag_keys: Sequence[str],
+    fields: Sequence[tuple[str, FieldType]],
+    known: dict[str, str],
+    profile: Profile,
+) -> dict[str, str]:
+    """The columns a line adds to a table whose columns are ``known``; raises on a broken rule.
 
     Tags are judged before fields, each in line order, so a tag and a field of one
     line sharing a name conflict as "expected tag, got field".
     """
     additions: dict[str, str] = {}
-    wanted = [(k, TAG) for k, _ in line.tags]
-    wanted += [(n, FIELD_TYPE_NAMES[t]) for n, t, _ in line.fields]
+    wanted = [(k, TAG) for k in tag_keys]
+    wanted += [(n, FIELD_TYPE_NAMES[t]) for n, t in fields]
     for name, role in wanted:
         have = additions.get(name) or known.get(name)
         if have is not None:
             if have != role:
-                raise _LineRejected(
+                raise LineRejected(
                     f"invalid column type for column '{name}', expected {have}, got {role}"
                 )
             continue
         if name in RESERVED_COLUMNS:
-            raise _LineRejected(f"'{name}' is a reserved column")
+            raise LineRejected(f"'{name}' is a reserved column")
         if profile.max_columns is not None:
             roles = [r for r in known.values() if r != TIMESTAMP] + list(additions.values())
             if len(roles) + 1 > profile.max_columns:
-                raise _LineRejected(
+                raise LineRejected(
                     "Update to schema would exceed number of columns per table limit of "
                     f"{profile.max_columns} columns"
                 )
             if role == TAG and roles.count(TAG) + 1 > TAG_COLUMNS_LIMIT:
-                raise _LineRejected(
+                raise LineRejected(
                     "Update to schema would exceed number of tag columns per table limit of "
                     f"{TAG_COLUMNS_LIMIT} columns"
                 )
@@ -199,6 +236,14 @@ def _new_columns(line: Line, known: dict[str, str], profile: Profile) -> dict[st
 
 def commit(staging: Staging, accepted: list[Accepted]) -> None:
     """Create the staged tables and columns, then write the accepted points in order."""
+    create_staged(staging)
+    tables = staging.db.tables
+    for table, tags, time, fields in accepted:
+        tables[table].upsert(tags, time, fields)
+
+
+def create_staged(staging: Staging) -> None:
+    """Create the tables and columns the accepted lines of a request need."""
     db = staging.db
     for name, schema in staging.new_tables.items():
         table = Table(name)
@@ -210,9 +255,6 @@ def commit(staging: Staging, accepted: list[Accepted]) -> None:
         table = db.tables[name]
         for column, role in columns.items():
             table.add_column(column, role)
-    tables = db.tables
-    for table, tags, time, fields in accepted:
-        tables[table].upsert(tags, time, fields)
 
 
 def cut_line(text: str) -> str:

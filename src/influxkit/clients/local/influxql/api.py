@@ -8,6 +8,9 @@
 * On the InfluxDB 3 profiles the answer is InfluxDB 3's table (``iox::measurement``
   first) and its errors: one statement per query, the database from ``db`` or the
   FROM clause, parse errors as ``error in InfluxQL statement: parsing error: ...``.
+* Over Arrow Flight InfluxDB 3 plans InfluxQL without its HTTP handler, which is what
+  strips ``db.rp.`` from a FROM clause and answers ``SHOW DATABASES``; so its planner
+  refuses those (:func:`check_flight_statement`, used by ``influxkit serve``'s Flight).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from influxkit.errors import DatabaseNotFound, QueryError
 if TYPE_CHECKING:
     from influxkit.clients.base import Format
 
-__all__ = ["query_v1", "query_v3", "v3_database"]
+__all__ = ["check_flight_statement", "query_v1", "query_v3", "v3_database"]
 
 
 def query_v1(
@@ -121,3 +124,51 @@ def query_v3(
     if result.error is not None:
         raise QueryError(result.error, status=result.status, body=result.error)
     return convert(to_table(result, chosen), format)
+
+
+def _database_prefixed(statement: ast.SelectStatement) -> bool:
+    for source in statement.sources:
+        if isinstance(source, SubQuery):
+            if _database_prefixed(source.statement):
+                return True
+        elif source.database:
+            return True
+    return False
+
+
+def check_flight_statement(query: str, params: Mapping[str, Any] | None) -> None:
+    """Refuse, as InfluxDB 3's InfluxQL planner does over Flight, what only HTTP answers.
+
+    Flight tickets go straight to the planner (``iox_query_influxql``), which takes one
+    statement (``The context currently only supports a single InfluxQL statement``),
+    has no ``SHOW DATABASES`` and, after ``SLIMIT`` / ``SOFFSET``, refuses a database in
+    a FROM clause (``database prefix in qualified measurement syntax``, in subqueries
+    too; ``rp.measurement`` is fine). A query that does not parse is left to the engine.
+
+    Raises:
+        StatementError: ``This feature is not implemented: <what>`` (405, which the
+            Flight server answers ``INVALID_ARGUMENT``).
+
+    Example:
+        >>> check_flight_statement("SELECT * FROM autogen.cpu", None)
+        >>> check_flight_statement("SELECT * FROM db.autogen.cpu", None)
+        Traceback (most recent call last):
+        ...
+        influxkit.clients.local.influxql.errors.StatementError: This feature is not ...
+    """
+    from influxkit.clients.local.influxql.engine import not_implemented
+
+    try:
+        statements = parse_query(query, params)
+    except ParseError:
+        return
+    if len(statements) != 1:
+        raise not_implemented("The context currently only supports a single InfluxQL statement")
+    statement = statements[0]
+    if isinstance(statement, ast.ShowDatabases):
+        raise not_implemented("SHOW DATABASES")
+    if isinstance(statement, ast.SelectStatement):
+        if statement.slimit or statement.soffset:
+            raise not_implemented("SLIMIT or SOFFSET")
+        if _database_prefixed(statement):
+            raise not_implemented("database prefix in qualified measurement syntax")
