@@ -236,6 +236,19 @@ class ConnectionConfig:
     batch: BatchOptions | None = None
     schema: Schema | None = None
 
+    def __post_init__(self) -> None:
+        # ``ConnectionConfig(...)`` called directly is checked as from_options() checks
+        # (the options given are those that differ from their defaults); from_options()'s
+        # own output passes through unchanged.
+        given = {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) is not None and getattr(self, f.name) != f.default
+        }
+        for name, value in _validate(given).items():
+            if getattr(self, name, None) != value:
+                object.__setattr__(self, name, value)
+
     def __repr__(self) -> str:
         shown = []
         for f in dataclasses.fields(self):

@@ -169,11 +169,18 @@ def _renamed(config: ConnectionConfig, name: str) -> ConnectionConfig:
 def add_connections_from_toml(
     path: str | os.PathLike[str], *, replace: bool = False
 ) -> list[Connection]:
-    """Register every ``[connections.NAME]`` of a TOML file under its name."""
-    return [
-        add_connection(name, replace=replace, **options_from_toml(path, name))
-        for name in connection_names_in_toml(path)
-    ]
+    """Register every ``[connections.NAME]`` of a TOML file under its name.
+
+    Every table is checked before any is registered; a bad value is reported with the
+    file and table it came from.
+    """
+    configs = {}
+    for name in connection_names_in_toml(path):
+        try:
+            configs[name] = ConnectionConfig.from_options(**options_from_toml(path, name))
+        except ConfigError as exc:
+            raise ConfigError(f"{os.fspath(path)} [connections.{name}]: {exc}") from None
+    return [add_connection(n, replace=replace, config=c) for n, c in configs.items()]
 
 
 def remove_connection(name: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import re
 
 import pytest
 
@@ -218,3 +219,35 @@ def test_config_is_frozen_and_errors_pickle():
         again = pickle.loads(pickle.dumps(exc))
         assert type(again) is ConfigError
         assert str(again) == str(exc)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"port": 99999}, "invalid port=99999: must be <= 65535"),
+        ({"api_version": "v9"}, "invalid api_version='v9'"),
+        ({"timeout": -1}, "invalid timeout=-1"),
+        ({"client": "grpc"}, "invalid client='grpc'"),
+    ],
+)
+def test_a_config_built_directly_is_checked_like_from_options(options, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        ConnectionConfig(**options)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        ConnectionConfig.from_options(**options)
+
+
+def test_a_config_built_directly_gets_the_same_defaults():
+    direct = ConnectionConfig(host="db.example", api_version="v1", database="app")
+    assert direct == ConnectionConfig.from_options(
+        host="db.example", api_version="v1", database="app"
+    )
+    assert (direct.port, direct.profile) == (8086, "v1")
+
+
+def test_toml_errors_name_the_file_and_table(tmp_path):
+    path = tmp_path / "influx.toml"
+    path.write_text('[connections.ok]\nclient = "local"\n\n[connections.bad]\ntimeout = "soon"\n')
+    with pytest.raises(ConfigError, match=r"influx\.toml \[connections\.bad\]: invalid timeout"):
+        influxkit.add_connections_from_toml(path)
+    assert "ok" not in influxkit.registry.names()  # all checked before any is registered
