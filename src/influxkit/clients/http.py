@@ -68,6 +68,10 @@ def pool_options(cfg: ConnectionConfig) -> dict[str, Any]:
     verify: ssl.SSLContext | bool = cfg.verify_ssl
     if cfg.ca_file:
         verify = ssl.create_default_context(cafile=cfg.ca_file)
+    elif cfg.scheme == "http":
+        # No TLS to verify (every request goes to the http:// base URL and redirects are
+        # not followed), so skip loading the CA bundle: ~17 ms of every connect().
+        verify = False
     return {
         "base_url": cfg.base_url,
         "headers": {"User-Agent": "influxkit", **rq.auth_headers(cfg)},
