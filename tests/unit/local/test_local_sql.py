@@ -143,6 +143,18 @@ def test_dml_and_ddl_are_refused(cpu, statement, kind):
     assert cpu.values("SELECT count(*) FROM cpu") == [(3,)]
 
 
+@pytest.mark.parametrize("sql", ["SHOW TABLES", "show tables;", "  Show  Tables "])
+def test_show_tables_lists_user_tables_sorted_first(cpu, sql):
+    for name in ("zeta", "alpha", "mid", "b", "a_b"):  # a hash map's order is not this
+        cpu.write(f"{name} v=1 1")
+    rows = cpu.sql(sql)
+    assert [r["table_name"] for r in rows[:6]] == ["a_b", "alpha", "b", "cpu", "mid", "zeta"]
+    assert {r["table_schema"] for r in rows[:6]} == {"iox"}
+    assert [r["table_name"] for r in rows[6:]] == [
+        "tables", "views", "columns", "df_settings", "schemata", "routines", "parameters"
+    ]  # fmt: skip
+
+
 def test_execute_sql_refuses_queries_too_on_v3(cpu):
     with pytest.raises(QueryError) as info:
         cpu.client.execute_sql("SELECT 1", database="db", params=None)

@@ -89,6 +89,17 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# ``SHOW TABLES`` as InfluxDB 3 answers it: the user tables sorted by name, then the
+# views of information_schema in DataFusion's own order.
+_SHOW_TABLES = re.compile(r"\s*show\s+tables\s*;?\s*", re.IGNORECASE)
+_SHOW_TABLES_SORTED = (
+    "SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables "
+    "ORDER BY table_schema <> 'iox', CASE WHEN table_schema = 'iox' THEN table_name END, "
+    "array_position(make_array('tables', 'views', 'columns', 'df_settings', 'schemata', "
+    "'routines', 'parameters'), table_name)"
+)
+
+
 class Session:
     """One DataFusion context over a snapshot of one database's tables."""
 
@@ -122,6 +133,8 @@ class Session:
 
     def dataframe(self, sql: str, params: dict[str, Any] | None) -> DataFrame:
         """Plan ``sql`` with ``params`` bound as values (never pasted into the text)."""
+        if _SHOW_TABLES.fullmatch(sql):
+            sql = _SHOW_TABLES_SORTED  # DataFusion lists tables in hash order
         with datafusion_errors():
             return self.ctx.sql(sql, options=self.options, param_values=params or None)
 
