@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from influxkit.errors import LineError
+from influxkit.errors import InvalidRecord, LineError
 
 __all__ = ["FieldType", "FieldValue", "Line", "ParseResult", "UInt"]
 
@@ -23,9 +23,9 @@ class UInt(int):
 
     def __new__(cls, value: int) -> UInt:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"UInt needs an int, got {type(value).__name__}")
+            raise InvalidRecord(f"UInt needs an int, got {type(value).__name__}")
         if value < 0 or value > 2**64 - 1:
-            raise ValueError(f"UInt must be in 0..2**64-1, got {value}")
+            raise InvalidRecord(f"UInt must be in 0..2**64-1, got {value}")
         return super().__new__(cls, value)
 
     def __repr__(self) -> str:

@@ -114,3 +114,9 @@ def test_from_dict():
 def test_a_measurement_must_be_a_non_empty_str(measurement):
     with pytest.raises(InvalidRecord):
         Point(measurement)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [-1, 2**64, 1.5, "3", True])
+def test_a_uint_out_of_range_or_not_an_int_is_an_invalid_record(value):
+    with pytest.raises(InvalidRecord, match="UInt"):
+        UInt(value)
