@@ -20,18 +20,32 @@ request: counted, not timed).
 
 Run: ``python bench/bench_async.py [--workers 100] [--rounds 20] [--points 10] [--runs 3]
 [--pool-size N]``. Figures and what limits them: ``docs/async.md`` (Performance).
+
+``--loop-lag`` measures instead how long single operations hold the event loop: a probe
+task sleeps 1 ms in a loop, and each overshoot is time the loop could not run; printed
+per operation are the worst and the p99 overshoot and the operation's duration. The
+operations: a local write of ``--lag-lines`` lines (one ``str``), the same as Points,
+the same through a batched local connection (``size`` 10,000, then ``flush()``), the
+same over HTTP to ``influxkit serve`` (own process), and the first calls of a fresh
+process (``connect()``, a write, a ``query_sql``, each over HTTP and on the local
+engine; run in a child interpreter, so that nothing is imported yet).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import multiprocessing
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import influxkit
 import influxkit.aio
@@ -194,6 +208,132 @@ def report(mode: str, runs: list[Run]) -> None:
     )
 
 
+class LagProbe:
+    """A task sleeping 1 ms at a time while the block runs; its overshoots are the loop's lag."""
+
+    def __init__(self, every: float = 0.001) -> None:
+        self.every = every
+        self.lags: list[float] = []
+        self.took = 0.0
+
+    async def _run(self) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(self.every)
+            now = time.perf_counter()
+            self.lags.append(now - last - self.every)
+            last = now
+
+    async def __aenter__(self) -> LagProbe:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(0.02)  # the probe runs before the operation starts
+        self.lags.clear()
+        self._started = time.perf_counter()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.took = time.perf_counter() - self._started
+        await asyncio.sleep(2 * self.every)  # the tick after the operation counts too
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def figures(self) -> dict[str, float]:
+        """Worst and p99 lag and the block's duration, in ms."""
+        lags = self.lags or [self.took]
+        return {
+            "worst": max(lags) * 1000,
+            "p99": quantile(lags, 0.99) * 1000,
+            "took": self.took * 1000,
+        }
+
+
+# The first calls of a fresh interpreter (argv: client, url or ""): JSON figures out.
+FIRST_CALLS = """
+import asyncio, json, sys, time
+sys.path.insert(0, {bench_dir!r})
+from bench_async import LagProbe
+import influxkit.aio
+
+async def main(client, url):
+    out = {{}}
+    options = {{"client": "local"}} if client == "local" else {{"url": url, "client": "http"}}
+    async with LagProbe() as probe:
+        conn = influxkit.aio.connect(**options, database="lag")
+        await asyncio.sleep(0)
+    out["connect"] = probe.figures()
+    async with LagProbe() as probe:
+        await conn.write("m v=1i 1")
+    out["first write"] = probe.figures()
+    async with LagProbe() as probe:
+        await conn.query_sql("SELECT v FROM m")
+    out["first query_sql"] = probe.figures()
+    await conn.close()
+    print(json.dumps(out))
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def first_calls(client: str, url: str) -> dict[str, dict[str, float]]:
+    """The loop lag of a fresh process's first ``connect()``, write and query."""
+    import os
+
+    code = FIRST_CALLS.format(bench_dir=os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(
+        [sys.executable, "-c", code, client, url], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+async def write_lags(url: str, n: int) -> dict[str, dict[str, float]]:
+    """The loop lag of one big write per way of writing (a fresh connection each)."""
+
+    def body() -> str:
+        return "\n".join(f"big,h=h{i % 100} v={i}i,w={i * 0.1} {i + 1}" for i in range(n))
+
+    def points() -> list[influxkit.Point]:
+        point = influxkit.Point
+        return [point("pts").tag("h", f"h{i % 100}").field("v", i).time(i + 1) for i in range(n)]
+
+    batch = {"size": 10_000, "max_buffer_points": 2 * n}
+    cases: list[tuple[str, dict[str, Any], Callable[[], Any], bool]] = [
+        (f"local write {n:,} lines", {"client": "local"}, body, False),
+        (f"local write {n:,} Points", {"client": "local"}, points, False),
+        (f"local batched write {n:,} lines", {"client": "local", "batch": batch}, body, True),
+        (f"http write {n:,} lines", {"url": url, "client": "http", "timeout": 120}, body, False),
+    ]
+    out = {}
+    for label, options, make, flush in cases:
+        records = make()  # held only for its own case: a big heap makes GC passes longer
+        async with influxkit.aio.connect(**options, database="lag") as conn:
+            async with LagProbe() as probe:
+                await conn.write(records)
+                if flush:
+                    await conn.flush()
+            out[label] = probe.figures()
+        del records
+    return out
+
+
+def report_lags(figures: dict[str, dict[str, float]]) -> None:
+    for label, f in figures.items():
+        print(
+            f"  {label:<42} worst {f['worst']:6.1f} ms | p99 {f['p99']:5.1f} ms | "
+            f"took {f['took']:7.0f} ms",
+            flush=True,
+        )
+
+
+def loop_lag(url: str, n: int) -> None:
+    """``--loop-lag``: how long single operations hold the loop (see the module's doc)."""
+    print(f"loop lag (a probe sleeping 1 ms; worst / p99 overshoot), influxkit serve at {url}")
+    report_lags(asyncio.run(write_lags(url, n)))
+    for client in ("http", "local"):
+        calls = first_calls(client, url)
+        report_lags({f"{client}, fresh process: {k}": v for k, v in calls.items()})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workers", type=int, default=100)
@@ -201,6 +341,8 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=10, help="points per write")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pool-size", type=int, default=None, help="default: --workers")
+    parser.add_argument("--loop-lag", action="store_true", help="measure the loop's lag instead")
+    parser.add_argument("--lag-lines", type=int, default=300_000, help="lines per --loop-lag write")
     args = parser.parse_args()
     pool = args.pool_size or args.workers
 
@@ -211,6 +353,9 @@ def main() -> None:
     server.start()
     try:
         url = ready.get(timeout=60)
+        if args.loop_lag:
+            loop_lag(url, args.lag_lines)
+            return
         with influxkit.connect(url, database="db") as conn:  # the server's first-query costs
             conn.write("m,w=w0 v=0i 1")
             conn.query_sql(SQL, params={"w": "w0"})

@@ -16,7 +16,7 @@ from influxkit.clients.profiles import PROFILES
 from influxkit.errors import ConfigError
 from influxkit.lineprotocol.schema import Schema
 
-__all__ = ["BatchOptions", "ConnectionConfig"]
+__all__ = ["BatchOptions", "ConnectionConfig", "check_retention_policy"]
 
 ApiVersion = Literal["v3", "v2", "v1", "auto"]
 ClientKind = Literal["http", "local"]
@@ -82,6 +82,24 @@ def _flag(option: str, value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     raise _bad(option, value, "expected true or false")
+
+
+def check_retention_policy(value: Any, option: str = "retention_policy") -> str:
+    """A retention policy name, checked: a non-empty string without ``/``.
+
+    ``/`` is refused because ``db/rp`` is how InfluxDB names the pair (1.x refuses it in
+    a name, InfluxDB 3 and the 2.x buckets of a 1.x database read it as the separator).
+    """
+    if not isinstance(value, str) or not value:
+        raise _bad(option, value, "expected a retention policy name such as 'autogen'")
+    if "/" in value:
+        raise _bad(
+            option,
+            value,
+            "a retention policy name cannot hold '/' (InfluxDB reads 'db/rp' as a database "
+            "and its policy); give the database and the policy apart",
+        )
+    return value
 
 
 def _choice(option: str, value: Any, choices: tuple[str, ...]) -> str:
@@ -197,6 +215,10 @@ class ConnectionConfig:
     those endpoints, and its first operation raises :class:`~influxkit.ServerMismatch`
     when it does not (see ``docs/server-detection.md``).
 
+    ``retention_policy`` (influxdb-python's name) is the policy writes and InfluxQL
+    queries use when a call names none: ``rp=`` on InfluxDB 1.x, the bucket ``db/rp`` on
+    2.x, and the database InfluxDB 3 keeps such points in (see ``docs/writing.md``).
+
     Example:
         >>> cfg = ConnectionConfig.from_options(host="db.example", token="s3cret", database="app")
         >>> cfg.base_url
@@ -215,6 +237,7 @@ class ConnectionConfig:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     database: str | None = None
+    retention_policy: str | None = None
     org: str | None = None
     api_version: ApiVersion = "v3"
     check_server: bool = True
@@ -317,6 +340,8 @@ def _validate(o: dict[str, Any]) -> dict[str, Any]:
         _check_token(o["token"])
     if "database" in o and not o["database"]:
         raise _bad("database", o["database"], "expected a non-empty database name")
+    if "retention_policy" in o:
+        o["retention_policy"] = check_retention_policy(o["retention_policy"])
     # "auto" leaves the auth scheme and the profile open when not given: they follow the
     # server found at first use (influxkit.clients.server_check).
     default_scheme = {"v2": "Token", "auto": None}.get(api, "Bearer")

@@ -40,6 +40,7 @@ ENV_VARS: dict[str, str] = {
     "INFLUX_SSL_CA_CERT": "ca_file",
     "INFLUXKIT_API_VERSION": "api_version",
     "INFLUXKIT_PROFILE": "profile",
+    "INFLUXKIT_RETENTION_POLICY": "retention_policy",
 }
 
 # Timeouts influxdb3-python reads, in milliseconds (read by options_from_env).

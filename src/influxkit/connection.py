@@ -44,7 +44,9 @@ def _after_fork_in_child() -> None:
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
-_FORMATS = ("rows", "arrow", "pandas", "polars")
+_FORMATS = ("rows", "arrow", "pandas", "polars", "csv")
+# On InfluxDB 3 these policies are the database itself (its /write maps them so).
+_V3_DEFAULT_POLICIES = frozenset({"autogen", "default"})
 Transport = Literal["http", "flight", "auto"]
 _TRANSPORTS = ("http", "flight", "auto")
 logger = logging.getLogger("influxkit")
@@ -63,20 +65,27 @@ def _peeked(it: Iterator[Any]) -> Iterator[Any]:
     return itertools.chain(first, it)
 
 
-def _make_client(config: ConnectionConfig, profile: Profile) -> Client:
+def _make_client(
+    config: ConnectionConfig, profile: Profile, *, lazy_extras: bool = False
+) -> Client:
     if config.client == "local":
+        import importlib.util
+
         from influxkit._optional import require
 
-        # Fail at connect, naming the extra, rather than at the first query.
-        require("pyarrow", "local")
-        require("datafusion", "local")
+        # Fail at connect, naming the extra, rather than at the first query. With
+        # ``lazy_extras`` (the async side) they are only looked up: importing them would
+        # hold the event loop ~250 ms; the first operation does, in a worker thread.
+        for module in ("pyarrow", "datafusion"):
+            if not lazy_extras or importlib.util.find_spec(module) is None:
+                require(module, "local")
         from influxkit.clients.local.client import LocalClient
 
         # The connection's own database exists from the start, as one would create
         # it on a real server before pointing an application at it.
         own = (config.database,) if config.database else ()
         dbs = tuple(dict.fromkeys((*config.databases, *own)))
-        return LocalClient(profile, databases=dbs)
+        return LocalClient(profile, databases=dbs, org=config.org)  # org: v2's organization
     from influxkit.clients.http import HttpClient
 
     return HttpClient(config, profile)
@@ -300,6 +309,50 @@ class Connection:
             )
         return db
 
+    def _target(
+        self, database: str | None, retention_policy: str | None, operation: str
+    ) -> str | None:
+        """The database a call reaches, with its retention policy folded in as ``db/rp``.
+
+        The policy is the call's, else the connection's ``retention_policy``. ``db/rp`` is
+        the name InfluxDB gives the pair: 1.x gets ``db`` and ``rp=`` apart from it, a 2.x
+        bucket is named so, and InfluxDB 3 keeps the points of ``/write?db=db&rp=rp`` in
+        the database ``db/rp`` (``rp`` lower-cased; ``autogen`` and ``default`` are
+        ``db`` itself), which is what a v3 connection reads and writes then. A database
+        named ``db/rp`` already is taken as it is.
+        """
+        if retention_policy is not None:
+            from influxkit.config import check_retention_policy
+
+            rp: str | None = check_retention_policy(retention_policy)
+        else:
+            rp = self.config.retention_policy
+        if rp is None:
+            return database
+        if database is None:
+            if retention_policy is None:
+                return None  # nothing to qualify (SHOW DATABASES, FROM db.rp.m)
+            raise ConfigError(
+                f"{operation}(retention_policy={rp!r}) needs a database: pass database=... "
+                "or set database= on the connection",
+                operation=operation,
+                connection=self.name,
+            )
+        if "/" in database:
+            if retention_policy is None:
+                return database
+            raise ConfigError(
+                f"database={database!r} already names a retention policy (db/rp); pass "
+                f"the database and retention_policy={rp!r} apart, or one 'db/rp' name",
+                operation=operation,
+                connection=self.name,
+            )
+        profile = self._known_profile()
+        if profile is not None and profile.name.startswith("v3"):
+            rp = rp.lower()
+            return database if rp in _V3_DEFAULT_POLICIES else f"{database}/{rp}"
+        return f"{database}/{rp}"
+
     def _tag(self, exc: InfluxError, operation: str) -> InfluxError:
         if exc.operation is None:
             exc.operation = operation
@@ -325,12 +378,18 @@ class Connection:
         timestamp_column: str | None = None,
         field_columns: Sequence[str] | str | None = None,
         measurement_column: str | None = None,
+        retention_policy: str | None = None,
     ) -> WriteOutcome:
         """Write line protocol (``str``/``bytes``), Points, dicts, or a list of them.
 
         ``precision`` is the unit of integer timestamps (``ns`` default; ``auto`` on v3).
         With ``accept_partial`` (the default) valid lines land and a
         :class:`PartialWriteError` lists the rejected ones.
+
+        ``retention_policy`` (default: the connection's) is the InfluxDB 1.x policy the
+        points go to (``rp=``); on 2.x the bucket ``db/rp``, on InfluxDB 3 the database
+        ``db/rp`` (see ``docs/writing.md``). Points of different policies are never
+        batched together.
 
         ``schema`` pins field types for this write, over the connection's ``schema``
         option (see :mod:`influxkit.lineprotocol.schema`): values are coerced exactly or
@@ -354,7 +413,7 @@ class Connection:
         prep = prepare_write(
             self.config,
             records,
-            database=self._database(database, "write"),
+            database=self._target(self._database(database, "write"), retention_policy, "write"),
             precision=precision,
             accept_partial=accept_partial,
             no_sync=no_sync,
@@ -409,8 +468,8 @@ class Connection:
                 "query", connection=self.name, database=database, operation=operation
             ) as span:
                 result = run()
-                if span.active and not isinstance(result, (int, Iterator)):
-                    span.set(rows=len(result))  # rows, an Arrow table or a DataFrame
+                if span.active and not isinstance(result, (int, str, Iterator)):
+                    span.set(rows=len(result))  # rows, an Arrow table or a DataFrame (not CSV)
         except InfluxError as exc:
             self._stats.error("query_errors", exc)
             raise self._tag(exc, operation) from None
@@ -434,12 +493,14 @@ class Connection:
         """Run one SQL statement; ``$name`` placeholders are bound from ``params``.
 
         Returns a list of dicts by default (``time`` as an aware UTC datetime), or a
-        ``pyarrow.Table`` / pandas / polars DataFrame with ``format=``. ``transport``
-        (default: the connection's) is ``"http"``, ``"flight"`` or ``"auto"``.
+        ``pyarrow.Table`` / pandas / polars DataFrame with ``format=``; ``format="csv"``
+        is the server's CSV text (``str``), as InfluxDB 3 answers ``format=csv``.
+        ``transport`` (default: the connection's) is ``"http"``, ``"flight"`` or
+        ``"auto"``.
         """
         self._check("query_sql")
         self._format(format)
-        db = self._database(database, "query_sql")
+        db = self._target(self._database(database, "query_sql"), None, "query_sql")
         return self._query(
             "query_sql",
             self._via(
@@ -459,18 +520,23 @@ class Connection:
         format: StreamFormat = "rows",
         transport: Transport | None = None,
     ) -> Iterator[Any]:
-        """Like :meth:`query_sql` but yields rows (or Arrow record batches) as they come."""
+        """Like :meth:`query_sql` but yields rows (or Arrow record batches) as they come.
+
+        A streamed row holds the columns that have a value: a NULL's key is left out, as
+        in InfluxDB 3's ``jsonl`` (read it with ``row.get(...)``), on every backend and
+        transport. :meth:`query_sql` gives complete rows.
+        """
         self._check("query_sql_stream")
         self._format(format, ("rows", "arrow"))
-        db = self._database(database, "query_sql_stream")
+        db = self._target(self._database(database, "query_sql_stream"), None, "query_sql_stream")
 
         def over_flight(flight: FlightQueryClient) -> Iterator[Any]:
             batches = flight.stream(sql, database=db, params=params)
             if format == "arrow":
                 return batches
-            from influxkit.results import batch_to_rows
+            from influxkit.results import stream_rows
 
-            return (row for batch in batches for row in batch_to_rows(batch))
+            return (row for batch in batches for row in stream_rows(batch))
 
         it = self._query(
             "query_sql_stream",
@@ -498,7 +564,7 @@ class Connection:
     ) -> int:
         """Run a statement for its effect; rows affected (InfluxDB 3 refuses DML and DDL)."""
         self._check("execute_sql")
-        db = self._database(database, "execute_sql")
+        db = self._target(self._database(database, "execute_sql"), None, "execute_sql")
         return self._query(
             "execute_sql", lambda: self._client.execute_sql(sql, database=db, params=params), db
         )
@@ -511,11 +577,18 @@ class Connection:
         database: str | None = None,
         format: Format = "rows",
         transport: Transport | None = None,
+        retention_policy: str | None = None,
     ) -> Any:
-        """Run one InfluxQL statement; rows carry an ``iox::measurement`` column."""
+        """Run one InfluxQL statement; rows carry an ``iox::measurement`` column.
+
+        ``retention_policy`` (default: the connection's) is the policy of the measurements
+        the query does not qualify (1.x's ``rp=``; see :meth:`write` for 2.x and 3).
+        ``format="csv"`` is the server's CSV text: InfluxDB 3's ``format=csv``, or 1.x's
+        CSV answer (``name,tags,time,...``; 1.x leaves statement errors out of it).
+        """
         self._check("query_influxql")
         self._format(format)
-        db = database or self.config.database
+        db = self._target(database or self.config.database, retention_policy, "query_influxql")
 
         def over_flight(flight: FlightQueryClient) -> Any:
             if db is None:

@@ -260,10 +260,16 @@ def query_influxql(
     database: str | None = None,
     format: Format = "rows",
     transport: Transport | None = None,
+    retention_policy: str | None = None,
 ) -> Any:
     """Run InfluxQL. See :meth:`Connection.query_influxql`."""
     return _resolve(target).query_influxql(
-        query, params=params, database=database, format=format, transport=transport
+        query,
+        params=params,
+        database=database,
+        format=format,
+        transport=transport,
+        retention_policy=retention_policy,
     )
 
 

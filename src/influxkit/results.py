@@ -1,9 +1,13 @@
-"""Result shapes: Arrow in, rows / Arrow / pandas / polars out.
+"""Result shapes: Arrow in, rows / Arrow / pandas / polars / CSV text out.
 
 Rows are ``dict``s with every column of the result (``None`` for NULL); timestamps
 become timezone-aware UTC ``datetime`` objects (microseconds: Python's datetime has
-no nanoseconds; ask for ``format="arrow"`` to keep them).  pyarrow, pandas and polars
-are imported here, on first use, never by ``import influxkit``.
+no nanoseconds; ask for ``format="arrow"`` to keep them).  Streamed rows
+(:func:`stream_rows`) leave a NULL's key out instead, as InfluxDB 3's ``jsonl`` does,
+so a stream gives the same rows whichever backend or transport it comes from.  CSV is
+the text InfluxDB 3 answers for ``format=csv``, made by the encoder ``influxkit serve``
+uses.  pyarrow, pandas and polars are imported here, on first use, never by
+``import influxkit``.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ from influxkit._optional import require
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["FORMATS", "batch_to_rows", "convert", "table_to_rows"]
+__all__ = ["FORMATS", "batch_to_rows", "convert", "stream_rows", "table_to_rows"]
 
-FORMATS = ("rows", "arrow", "pandas", "polars")
+FORMATS = ("rows", "arrow", "pandas", "polars", "csv")
 
 
 def _row_type(pa: Any, t: Any) -> Any:
@@ -129,16 +133,39 @@ def table_to_rows(table: pa.Table) -> list[dict[str, Any]]:
 
 
 def batch_to_rows(batch: pa.RecordBatch) -> Iterator[dict[str, Any]]:
-    """The rows of one record batch, one at a time."""
+    """The rows of one record batch, one at a time (every column, ``None`` for NULL)."""
     yield from _to_rows(batch)
 
 
+def stream_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
+    """The rows of one record batch as a stream yields them: a NULL's key left out.
+
+    InfluxDB 3's ``jsonl`` leaves NULLs out and a client reading it cannot know the
+    columns it has not seen yet, so every stream (HTTP, the local engine, Flight) gives
+    the columns that have a value, in the result's column order.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> stream_rows(pa.record_batch({"a": [1, None], "b": [None, "x"]}))
+        [{'a': 1}, {'b': 'x'}]
+    """
+    rows = _to_rows(batch)
+    if not any(column.null_count for column in batch.columns):
+        return rows
+    return [{k: v for k, v in row.items() if v is not None} for row in rows]
+
+
 def convert(table: pa.Table, format: str) -> Any:
-    """``table`` in the requested ``format`` (``rows``, ``arrow``, ``pandas``, ``polars``)."""
+    """``table`` in the requested ``format`` (``rows``, ``arrow``, ``pandas``, ``polars``,
+    ``csv``: InfluxDB 3's ``format=csv`` text, as ``influxkit serve`` answers it)."""
     if format == "rows":
         return table_to_rows(table)
     if format == "arrow":
         return table
+    if format == "csv":
+        from influxkit.server.formats import encode_table
+
+        return encode_table(table, "csv").decode("utf-8")
     if format == "pandas":
         require("pandas", "pandas")
         return table.to_pandas()

@@ -47,6 +47,9 @@ class Case:
     setup: bytes = b""
     exact: bool = True
     database: str | None = None  # None: the fresh database; "": no db parameter
+    # 1.x writes the shards of one request in parallel and answers the first error to
+    # come back, so where two shards refuse points the answer is either's (measured).
+    racy: bool = False
 
 
 CASES = [
@@ -68,7 +71,7 @@ CASES = [
         f'c v=1 {T2020}\nc v="s" {T2020 + 1}\n'.encode(),
         setup=b"a v=1 1",
     ),
-    Case("conflicts_in_new_and_old_shards", SPAN, setup=b"a v=1 1"),
+    Case("conflicts_in_new_and_old_shards", SPAN, setup=b"a v=1 1", racy=True),
     Case(
         "new_shard_fine_old_shard_conflict",
         SPAN.split(b"\nd ")[0] + f"\nd v=1 {T2020}".encode(),
@@ -125,6 +128,15 @@ class Answer:
     stored: object
 
 
+# What 1.x answers when a shard refuses points: a new shard the whole write of its week,
+# an existing one the conflicting points (a partial write).
+_SHARD_ERRORS = re.compile(
+    rb'\{"error":"(field type conflict|partial write: field type conflict: input field '
+    rb'\\"v\\" on measurement \\"[cd]\\" is type string, already exists as type float '
+    rb'dropped=\d+)"\}\n'
+)
+
+
 def _mask(message: str) -> str:
     return _REASON.sub(r"\1: <reason>", message)
 
@@ -177,6 +189,16 @@ def _run(client: httpx.Client, case: Case) -> Answer:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_write_answers_as_influxdb_1_6_7(sides, case):
     real, local = _run(sides["influxd"], case), _run(sides["serve"], case)
+    if case.racy:
+        # The engine gives one of the answers 1.x gives: ask 1.x until it gives that one
+        # (what is stored then differs too), and compare the whole answer.
+        assert _SHARD_ERRORS.fullmatch(local.body), local.body
+        for _ in range(40):
+            assert _SHARD_ERRORS.fullmatch(real.body), real.body
+            if real.body == local.body:
+                break
+            real = _run(sides["influxd"], case)
+        assert (local.body, local.error_header) == (real.body, real.error_header)
     assert local.status == real.status
     assert local.content_type == real.content_type
     assert local.stored == real.stored
@@ -287,7 +309,12 @@ def test_local_v1_raises_what_the_http_client_raises(influxdb1, case):
         influxkit.connect(influxdb1.url, api_version="v1") as remote,
         influxkit.connect(client="local", profile="v1") as local,
     ):
-        assert _outcome(local, case) == _outcome(remote, case)
+        expected = _outcome(local, case)
+        tries = 40 if case.racy else 1  # one of the answers 1.x gives (see Case.racy)
+        outcomes = [_outcome(remote, case)]
+        while expected not in outcomes and len(outcomes) < tries:
+            outcomes.append(_outcome(remote, case))
+        assert expected == outcomes[-1]
 
 
 @pytest.mark.parametrize(("precision", "seconds"), [("m", 60), ("h", 3600)])

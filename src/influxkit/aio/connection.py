@@ -50,7 +50,7 @@ from influxkit.clients.profiles import get_profile
 from influxkit.connection import Connection, Transport, _make_client, _Stats
 from influxkit.errors import ConfigError, InfluxError
 from influxkit.prepared import prepare_write
-from influxkit.results import batch_to_rows, convert
+from influxkit.results import convert, stream_rows
 
 if TYPE_CHECKING:
     from influxkit.aio.base import AsyncClient
@@ -65,14 +65,24 @@ if TYPE_CHECKING:
     from influxkit.prepared import PreparedWrite
     from influxkit.server_info import ServerInfo
 
-__all__ = ["ENCODE_IN_THREAD", "AsyncConnection"]
+__all__ = ["ENCODE_IN_THREAD", "TEXT_IN_THREAD", "AsyncConnection"]
 
 T = TypeVar("T")
 
 # A write of at least this many records is encoded in a worker thread (it takes ~10 ms
 # per 10,000 points, long enough to hold up every other coroutine of the loop).
 ENCODE_IN_THREAD = 10_000
+# Line protocol text (or a body) of at least this many characters is prepared, cut into
+# batches and mapped to its rejected lines in a worker thread (~1 ms per MiB, or more).
+TEXT_IN_THREAD = 1 << 20
 _TEXT = (str, bytes, bytearray, memoryview)
+
+
+def _in_thread(records: Any) -> bool:
+    """Whether preparing ``records`` is long enough to be done off the loop."""
+    if isinstance(records, _TEXT):
+        return len(records) >= TEXT_IN_THREAD
+    return isinstance(records, Sized) and len(records) >= ENCODE_IN_THREAD
 
 
 class _LoopState:
@@ -122,6 +132,7 @@ class AsyncConnection:
     _known_profile = Connection._known_profile
     _request_config = Connection._request_config
     _database = Connection._database
+    _target = Connection._target
     _tag = Connection._tag
     _format = staticmethod(Connection._format)
     _via = Connection._via
@@ -147,7 +158,7 @@ class AsyncConnection:
             self._stats = _Stats()
             engine = None
             if config.client == "local":
-                engine = _make_client(config, self._own_profile)
+                engine = _make_client(config, self._own_profile, lazy_extras=True)
                 engine.start()
             else:
                 from influxkit.clients.server_check import ServerCheck
@@ -304,17 +315,18 @@ class AsyncConnection:
         timestamp_column: str | None = None,
         field_columns: Sequence[str] | str | None = None,
         measurement_column: str | None = None,
+        retention_policy: str | None = None,
     ) -> WriteOutcome:
         """Write line protocol, Points, dicts, a table, or a list of them.
 
         See :meth:`Connection.write` (tables take ``measurement=``, ``tag_columns=``...).
         A batched connection buffers and returns at once (``wait=True`` awaits delivery);
-        a write of :data:`ENCODE_IN_THREAD` records (or table rows) or more is encoded in
-        a worker thread.
+        a write of :data:`ENCODE_IN_THREAD` records (or table rows) or more, or of
+        :data:`TEXT_IN_THREAD` characters of line protocol, is prepared in a worker thread.
         """
         self._check("write")
         await self._ensure_server("write", batched=self.config.batch is not None)
-        db = self._database(database, "write")
+        db = self._target(self._database(database, "write"), retention_policy, "write")
         options = {
             "database": db,
             "precision": precision,
@@ -330,11 +342,7 @@ class AsyncConnection:
             "ingest_arrow": self.config.batch is None
             and getattr(getattr(self._engine, "sync", None), "ingests_arrow", False),
         }
-        if (
-            isinstance(records, Sized)
-            and not isinstance(records, _TEXT)  # line protocol already: nothing to encode
-            and len(records) >= ENCODE_IN_THREAD
-        ):
+        if _in_thread(records):
             prep = await asyncio.to_thread(prepare_write, self.config, records, **options)
         else:
             prep = prepare_write(self.config, records, **options)
@@ -355,14 +363,21 @@ class AsyncConnection:
                     )
                 span.set(points=outcome.lines, bytes_sent=outcome.bytes_sent)
         except InfluxError as exc:
-            prep.refused(exc, self._stats)
+            if len(prep.body) >= TEXT_IN_THREAD:  # rejected lines mapped over the whole body
+                await asyncio.to_thread(prep.refused, exc, self._stats)
+            else:
+                prep.refused(exc, self._stats)
             raise self._tag(exc, "write") from None
         return prep.delivered(outcome, self._stats)
 
     async def _buffer(self, prep: PreparedWrite, *, wait: bool, timeout: float | None) -> Any:
         from influxkit.batching.core import split_chunks
 
-        pieces = split_chunks(prep.body, self.config.batch.size)  # type: ignore[union-attr]
+        size = self.config.batch.size  # type: ignore[union-attr]
+        if len(prep.body) >= TEXT_IN_THREAD:
+            pieces = await asyncio.to_thread(split_chunks, prep.body, size)
+        else:
+            pieces = split_chunks(prep.body, size)
         try:
             if self._sync_writer is not None:  # a twin: the sync connection's own buffer
                 points = await asyncio.to_thread(
@@ -460,8 +475,8 @@ class AsyncConnection:
                 "query", connection=self.name, database=database, operation=operation
             ) as span:
                 result = await run()
-                if span.active and not isinstance(result, int):
-                    span.set(rows=len(result))  # rows, an Arrow table or a DataFrame
+                if span.active and not isinstance(result, (int, str)):
+                    span.set(rows=len(result))  # rows, an Arrow table or a DataFrame (not CSV)
         except InfluxError as exc:
             self._stats.error("query_errors", exc)
             raise self._tag(exc, operation) from None
@@ -480,7 +495,9 @@ class AsyncConnection:
         """Run one SQL statement (``$name`` params). See :meth:`Connection.query_sql`."""
         self._check("query_sql")
         self._format(format)
-        db = self._database(database, "query_sql")
+        if self.config.retention_policy:  # its v3 name follows the server: know it first
+            await self._ensure_server("query_sql")
+        db = self._target(self._database(database, "query_sql"), None, "query_sql")
         client = self._state("query_sql").client
         return await self._query(
             "query_sql",
@@ -508,13 +525,13 @@ class AsyncConnection:
         """
         self._check("query_sql_stream")
         self._format(format, ("rows", "arrow"))
-        db = self._database(database, "query_sql_stream")
+        db = self._target(self._database(database, "query_sql_stream"), None, "query_sql_stream")
 
         def over_flight(flight: FlightQueryClient) -> Iterator[Any]:
             batches = flight.stream(sql, database=db, params=params)
             if format == "arrow":
                 return batches
-            return (row for batch in batches for row in batch_to_rows(batch))
+            return (row for batch in batches for row in stream_rows(batch))
 
         async def open_stream() -> AsyncIterator[Any]:
             await self._ensure_server("query_sql_stream")
@@ -557,7 +574,9 @@ class AsyncConnection:
     ) -> int:
         """Run a statement for its effect; rows affected (InfluxDB 3 refuses DML and DDL)."""
         self._check("execute_sql")
-        db = self._database(database, "execute_sql")
+        if self.config.retention_policy:  # its v3 name follows the server: know it first
+            await self._ensure_server("execute_sql")
+        db = self._target(self._database(database, "execute_sql"), None, "execute_sql")
         client = self._state("execute_sql").client
         return await self._query(
             "execute_sql", lambda: client.execute_sql(sql, database=db, params=params), db
@@ -571,11 +590,17 @@ class AsyncConnection:
         database: str | None = None,
         format: Format = "rows",
         transport: Transport | None = None,
+        retention_policy: str | None = None,
     ) -> Any:
-        """Run one InfluxQL statement; rows carry an ``iox::measurement`` column."""
+        """Run one InfluxQL statement; rows carry an ``iox::measurement`` column.
+
+        See :meth:`Connection.query_influxql` (``retention_policy``, ``format="csv"``).
+        """
         self._check("query_influxql")
         self._format(format)
-        db = database or self.config.database
+        if retention_policy or self.config.retention_policy:  # its v3 name follows the server
+            await self._ensure_server("query_influxql")
+        db = self._target(database or self.config.database, retention_policy, "query_influxql")
         client = self._state("query_influxql").client
 
         def over_flight(flight: FlightQueryClient) -> Any:

@@ -234,10 +234,16 @@ async def query_influxql(
     database: str | None = None,
     format: Format = "rows",
     transport: Transport | None = None,
+    retention_policy: str | None = None,
 ) -> Any:
     """Run InfluxQL. See :meth:`AsyncConnection.query_influxql`."""
     return await connection(target).query_influxql(
-        query, params=params, database=database, format=format, transport=transport
+        query,
+        params=params,
+        database=database,
+        format=format,
+        transport=transport,
+        retention_policy=retention_policy,
     )
 
 

@@ -10,8 +10,12 @@ same :func:`~influxkit.clients.http.pool_options`.  One instance serves one even
 (see :mod:`influxkit.aio.loops`); :class:`~influxkit.aio.AsyncConnection` makes one per
 loop that uses it.
 
-Decoding a large answer is CPU work; above :data:`DECODE_IN_THREAD_BYTES` a body is
-decoded in a worker thread, so the loop keeps serving other coroutines meanwhile.
+What is long CPU work runs in a worker thread, so the loop keeps serving other
+coroutines meanwhile: decoding an answer above :data:`DECODE_IN_THREAD_BYTES`, cutting
+and gzipping a write body above :data:`ENCODE_IN_THREAD_BYTES`, and what the first use
+of a process imports: the pool is made in a thread at the first operation (importing
+httpx, httpcore and anyio's asyncio backend, ~100 ms), and the first answer of each kind
+(a query's format) is decoded in one (importing pyarrow, pandas..., ~250 ms).
 """
 
 from __future__ import annotations
@@ -38,12 +42,20 @@ if TYPE_CHECKING:
     from influxkit.protocol.requests import Request
     from influxkit.server_info import ServerInfo
 
-__all__ = ["DECODE_IN_THREAD_BYTES", "AsyncHttpClient"]
+__all__ = ["DECODE_IN_THREAD_BYTES", "ENCODE_IN_THREAD_BYTES", "AsyncHttpClient"]
 
 T = TypeVar("T")
 
 # A plan's last step (the decode of the answer) runs in a thread above this body size.
 DECODE_IN_THREAD_BYTES = 1 << 20
+# A write body from this size on is cut into requests and gzipped in a thread (~10 ms/MiB).
+ENCODE_IN_THREAD_BYTES = 1 << 18
+# The kinds of answer (see AsyncHttpClient._run) this process has decoded once already:
+# the decoders' own imports are done, so the next answer of the kind may be decoded here.
+_DECODED: set[str] = set()
+# Imported with the first pool, so that the first request does not import them on the
+# loop (httpcore picks its async backend, anyio its event loop's, at the first request).
+_FIRST_REQUEST_MODULES = ("httpcore._backends.anyio", "anyio._backends._asyncio")
 
 
 class AsyncHttpClient:
@@ -60,6 +72,8 @@ class AsyncHttpClient:
         self.server_check = server_check if server_check is not None else ServerCheck(config)
         self._pool_config: ConnectionConfig | None = None
         self._client: httpx.AsyncClient | None = None
+        self._opening: asyncio.Future[None] | None = None
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"<AsyncHttpClient {self.config.base_url} api={self.config.api_version}>"
@@ -77,15 +91,41 @@ class AsyncHttpClient:
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
-        """Create the pooled ``httpx.AsyncClient`` (connections open on first use)."""
-        import httpx
+        """Nothing yet: the pool is made by the first operation, in a worker thread."""
 
+    async def _open(self) -> httpx.AsyncClient:
+        """The pooled ``httpx.AsyncClient``, made in a thread on first use (once)."""
+        if self._client is not None:
+            return self._client
+        if self._closed:
+            return self.http  # raises: closed
+        opening = self._opening
+        if opening is None:
+            opening = self._opening = asyncio.ensure_future(self._make_pool())
+        try:
+            await asyncio.shield(opening)  # a cancelled caller leaves it to the others
+        except BaseException:
+            if opening.done() and self._opening is opening:
+                self._opening = None  # it failed: the next operation tries again
+            raise
+        return self.http
+
+    async def _make_pool(self) -> None:
         cfg = self.config
-        self._client = httpx.AsyncClient(**sync_http.pool_options(cfg))
+        client = await asyncio.to_thread(_new_pool, cfg)
+        if self._closed:  # closed while it was being made
+            await client.aclose()
+            return
+        self._client = client
         self._pool_config = cfg
 
     async def aclose(self) -> None:
         """Close the pool (on the loop it was used on)."""
+        self._closed = True
+        opening, self._opening = self._opening, None
+        if opening is not None and not opening.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(opening)  # it closes what it made
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
@@ -110,21 +150,34 @@ class AsyncHttpClient:
         responses.check(resp.status_code, resp.headers, resp.content, req)
         return resp
 
-    async def _run(self, plan: ops.Plan[T]) -> T:
-        """Send what ``plan`` asks for; its last step runs in a thread for a large answer."""
+    async def _run(
+        self, plan: ops.Plan[T], *, kind: str | None = None, first_in_thread: bool = False
+    ) -> T:
+        """Send what ``plan`` asks for; its first step (making the requests) runs in a
+        thread with ``first_in_thread``, the others for a large answer, or while no plan
+        of its ``kind`` (its decoder) has finished in this process yet."""
         try:
-            req = next(plan)
+            if first_in_thread:
+                finished, step = await asyncio.to_thread(_step, plan, None)
+                if finished:
+                    return step  # type: ignore[no-any-return]
+                req = step
+            else:
+                req = next(plan)
             while True:
                 try:
                     resp = await self._send(req)
                 except InfluxError as exc:
                     req = plan.throw(exc)
                 else:
-                    if len(resp.content) <= DECODE_IN_THREAD_BYTES:
+                    warm = kind is None or kind in _DECODED
+                    if warm and len(resp.content) <= DECODE_IN_THREAD_BYTES:
                         req = plan.send(resp)
                         continue
                     finished, step = await asyncio.to_thread(_step, plan, resp)
                     if finished:
+                        if kind is not None:
+                            _DECODED.add(kind)
                         return step  # type: ignore[no-any-return]
                     req = step
         except StopIteration as done:
@@ -134,6 +187,7 @@ class AsyncHttpClient:
 
     async def _detect(self) -> ServerInfo:
         """The detection plan of :mod:`influxkit.server_info`, driven with ``await``."""
+        await self._open()
         plan = detect(self.config.base_url)
         try:
             req = next(plan)
@@ -161,6 +215,7 @@ class AsyncHttpClient:
         Two coroutines starting together may both ask; the first answer judged wins.
         """
         check = self.server_check
+        await self._open()
         if not check.ready:
             check.raise_failure()
             try:
@@ -215,7 +270,8 @@ class AsyncHttpClient:
                 precision=precision,
                 accept_partial=accept_partial,
                 no_sync=no_sync,
-            )
+            ),
+            first_in_thread=len(body) >= ENCODE_IN_THREAD_BYTES,
         )
 
     # -- queries ---------------------------------------------------------------------
@@ -225,14 +281,12 @@ class AsyncHttpClient:
     ) -> Any:
         """SQL over ``/api/v3/query_sql``, as Parquet (JSON for rows without pyarrow)."""
         await self._ready()
+        has_pyarrow = sync_http._HAS_PYARROW
         return await self._run(
             ops.query_sql(
-                sql,
-                database=database,
-                params=params,
-                format=format,
-                has_pyarrow=sync_http._HAS_PYARROW,
-            )
+                sql, database=database, params=params, format=format, has_pyarrow=has_pyarrow
+            ),
+            kind=_v3_kind(format, has_pyarrow),
         )
 
     async def query_sql_stream(
@@ -244,12 +298,21 @@ class AsyncHttpClient:
         """
         await self._ready()
         req = ops.sql_stream_request(sql, database=database, params=params)
+        kind = f"stream {format}"
         async with self._streamed(req) as resp:
             shaper = ops.RowStream(format)
             async for chunk in resp.aiter_bytes():
-                for item in shaper.feed(chunk):
+                if kind in _DECODED:
+                    items = shaper.feed(chunk)
+                else:  # until a first batch is made (Arrow's imports), in a thread
+                    items = await asyncio.to_thread(shaper.feed, chunk)
+                    if items:
+                        _DECODED.add(kind)
+                for item in items:
                     yield item
-            for item in shaper.close():
+            items = shaper.close() if kind in _DECODED else await asyncio.to_thread(shaper.close)
+            _DECODED.add(kind)
+            for item in items:
                 yield item
 
     async def execute_sql(
@@ -266,6 +329,7 @@ class AsyncHttpClient:
         await self._ready()
         cfg = self.config
         if cfg.api_version == "v3":
+            has_pyarrow = sync_http._HAS_PYARROW
             return await self._run(
                 ops.query_influxql_v3(
                     cfg,
@@ -273,20 +337,23 @@ class AsyncHttpClient:
                     database=database,
                     params=params,
                     format=format,
-                    has_pyarrow=sync_http._HAS_PYARROW,
-                )
+                    has_pyarrow=has_pyarrow,
+                ),
+                kind=_v3_kind(format, has_pyarrow),
             )
-        req = rq.influxql_query(cfg, query, database=database, params=params)
-        results = ops.V1Results(format)
+        req, results = ops.influxql_v1(cfg, query, database=database, params=params, format=format)
         async with self._streamed(req) as resp:
             async for chunk in resp.aiter_bytes():
                 results.feed(chunk)  # decoded while the server computes the next chunk
-        return results.result()
+        content_type = resp.headers.get("content-type")
+        if format == "rows":
+            return results.result(content_type)
+        return await asyncio.to_thread(results.result, content_type)  # a table: in a thread
 
     async def query_flux(self, query: str, *, org: str | None) -> list[dict[str, Any]]:
         """Flux over ``/api/v2/query``; annotated CSV decoded to typed rows."""
         await self._ready()
-        return await self._run(ops.query_flux(query, org=org))
+        return await self._run(ops.query_flux(query, org=org), kind="flux")
 
     # -- databases, buckets, tokens, health --------------------------------------------
 
@@ -338,8 +405,10 @@ class AsyncHttpClient:
         return await self._run(ops.health(self.config))
 
 
-def _step(plan: ops.Plan[Any], resp: httpx.Response) -> tuple[bool, Any]:
+def _step(plan: ops.Plan[Any], resp: httpx.Response | None) -> tuple[bool, Any]:
     """``plan.send(resp)`` for a worker thread: ``(True, result)`` or ``(False, next request)``.
+
+    ``None`` starts the plan (its first request).
 
     A ``StopIteration`` cannot cross into a future, so the plan's end is returned instead.
     """
@@ -347,3 +416,22 @@ def _step(plan: ops.Plan[Any], resp: httpx.Response) -> tuple[bool, Any]:
         return False, plan.send(resp)
     except StopIteration as done:
         return True, done.value
+
+
+def _v3_kind(format: str, has_pyarrow: bool) -> str:
+    """The kind of a v3 query's answer: which decoder it takes (see ``http_ops._v3_query``)."""
+    return f"v3 {format}" if has_pyarrow else f"v3 json {format}"
+
+
+def _new_pool(cfg: ConnectionConfig) -> httpx.AsyncClient:
+    """A pooled ``httpx.AsyncClient`` for ``cfg`` (in a worker thread: imports, TLS setup),
+    and what the first request would otherwise import on the loop."""
+    import importlib
+
+    import httpx
+
+    client = httpx.AsyncClient(**sync_http.pool_options(cfg))
+    for module in _FIRST_REQUEST_MODULES:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    return client

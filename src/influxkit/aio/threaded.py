@@ -9,7 +9,9 @@
   Flight's record batches) from a worker thread.
 
 Streams are pulled in batches (:data:`ROWS_PER_HOP` rows, or one record batch, per
-trip to a thread), not an item per trip.
+trip to a thread), not an item per trip. The engine writes a large body with the cyclic
+garbage collector paused (:mod:`influxkit.gc_pause`), whose full passes over the
+write's parsed lines would otherwise hold the GIL, and so the loop, for 100s of ms.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class ThreadedClient:
     async def write(
         self, body: bytes, *, database: str, precision: str, accept_partial: bool, no_sync: bool
     ) -> WriteOutcome:
-        """The client's ``write`` in a thread."""
+        """The client's ``write`` in a thread (the engine pauses the collector for a large one)."""
         return await asyncio.to_thread(
             self.sync.write,
             body,

@@ -25,7 +25,8 @@ __all__ = [
     "WriteResult",
 ]
 
-Format = Literal["rows", "arrow", "pandas", "polars"]
+# "csv": the server's CSV text, as it answers it (see docs/querying.md).
+Format = Literal["rows", "arrow", "pandas", "polars", "csv"]
 StreamFormat = Literal["rows", "arrow"]
 Params = Mapping[str, Any] | None
 

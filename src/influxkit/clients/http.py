@@ -303,7 +303,8 @@ class HttpClient:
     def query_sql(
         self, sql: str, *, database: str, params: Mapping[str, Any] | None, format: Format
     ) -> Any:
-        """SQL over ``/api/v3/query_sql``, as Parquet (JSON for rows without pyarrow)."""
+        """SQL over ``/api/v3/query_sql``, as Parquet (JSON for rows without pyarrow; the
+        server's CSV text for ``format="csv"``)."""
         self._ready()
         return self._run(
             ops.query_sql(
@@ -351,7 +352,11 @@ class HttpClient:
     def query_influxql(
         self, query: str, *, database: str | None, params: Mapping[str, Any] | None, format: Format
     ) -> Any:
-        """InfluxQL: v3 ``/api/v3/query_influxql``; v1/v2 ``/query`` with ``epoch=ns``."""
+        """InfluxQL: v3 ``/api/v3/query_influxql``; v1/v2 ``/query`` with ``epoch=ns``.
+
+        ``format="csv"``: the server's CSV text (v3 ``format=csv``; 1.x's
+        ``Accept: application/csv`` answer).
+        """
         self._ready()
         cfg = self.config
         if cfg.api_version == "v3":
@@ -365,13 +370,12 @@ class HttpClient:
                     has_pyarrow=_HAS_PYARROW,
                 )
             )
-        req = rq.influxql_query(cfg, query, database=database, params=params)
-        results = ops.V1Results(format)
+        req, results = ops.influxql_v1(cfg, query, database=database, params=params, format=format)
         # Each chunk is decoded while the server computes the next one.
         with decode.gc_paused(), self._streamed(req) as resp:
             for chunk in resp.iter_bytes():
                 results.feed(chunk)
-        return results.result()
+        return results.result(resp.headers.get("content-type"))
 
     def query_flux(self, query: str, *, org: str | None) -> list[dict[str, Any]]:
         """Flux over ``/api/v2/query``; annotated CSV decoded to typed rows."""
@@ -403,7 +407,7 @@ class HttpClient:
         self._run(ops.create_bucket(name, org=org, retention_seconds=retention_seconds))
 
     def list_buckets(self, *, org: str | None) -> list[str]:
-        """Bucket names, sorted (first page of 100)."""
+        """Bucket names, sorted (every page, 100 at a time)."""
         self._ready()
         return self._run(ops.list_buckets(org=org))
 

@@ -15,7 +15,7 @@ everything else an operation does lives here, once:
 * streamed answers are decoded by push decoders fed chunk by chunk, so a sync
   ``for chunk in resp.iter_bytes()`` and an async ``async for`` share every decision:
   :class:`RowStream` (v3 ``jsonl`` into rows or Arrow batches) and :class:`V1Results`
-  (a chunked 1.x ``/query`` answer into rows or a table).
+  (a chunked 1.x ``/query`` answer into rows, a table or its CSV text).
 
 Example:
     >>> from influxkit.config import ConnectionConfig
@@ -71,8 +71,10 @@ __all__ = [
     "delete_token",
     "execute_sql",
     "health",
+    "influxql_v1",
     "landed_before",
     "list_buckets",
+    "no_such_policy",
     "list_databases",
     "query_flux",
     "query_influxql_v3",
@@ -156,8 +158,23 @@ def write(
             if index == 0 or isinstance(exc, PartialWriteError):
                 raise
             raise landed_before(exc, req.first_line - 1, index) from None
+        except ServerError as exc:
+            if no_such_policy(exc):
+                exc.retryable = False  # 1.x says 500, but asking again cannot help
+            raise
         sent += len(req.content or b"")
     return WriteOutcome(lines=sum(r.lines for r in reqs), requests=len(reqs), bytes_sent=sent)
+
+
+def no_such_policy(exc: ServerError) -> bool:
+    """Whether ``exc`` is 1.x's ``500 retention policy not found: <rp>`` for a write."""
+    body = exc.body
+    text = body.get("error") if isinstance(body, dict) else body
+    return (
+        exc.status == 500
+        and isinstance(text, str)
+        and text.startswith("retention policy not found")
+    )
 
 
 def landed_before(exc: WriteError, lines: int, requests: int) -> PartialWriteError:
@@ -182,6 +199,9 @@ def _v3_query(req_for: Callable[[str], Request], format: Format, has_pyarrow: bo
     # as from the local engine (every timestamp column a datetime, NULL columns kept).
     # Without pyarrow (a write-and-rows-only install) rows come from JSON, where only
     # ``time`` can be recognised as a timestamp.
+    if format == "csv":  # the server's own text, as it answers it
+        reply = yield req_for("csv")
+        return decode.csv_text(reply.content, reply.headers.get("content-type"))
     if format == "rows" and not has_pyarrow:
         reply = yield req_for("json")
         return decode.json_rows(reply.content)
@@ -240,15 +260,20 @@ def query_flux(query: str, *, org: str | None) -> Plan[list[dict[str, Any]]]:
 class RowStream:
     """A v3 ``jsonl`` answer, fed as it arrives, as rows or Arrow batches of ~10,000 rows.
 
-    Memory is bounded by one chunk, one partial line and one pending batch.
+    Rows are the server's objects (NULL columns left out, as every stream gives them).
+    A batch has the columns seen so far; one NULL throughout a batch takes the type it
+    had in an earlier batch.  Memory is bounded by one chunk, one partial line and one
+    pending batch.
     """
 
-    __slots__ = ("_decoder", "_format", "_pending")
+    __slots__ = ("_decoder", "_format", "_pending", "_types")
 
     def __init__(self, format: StreamFormat) -> None:
         self._format = format
-        self._decoder = decode.JsonlDecoder(time_as_ns=format == "arrow")
+        arrow = format == "arrow"
+        self._decoder = decode.JsonlDecoder(time_as_ns=arrow, columns=arrow)
         self._pending: list[dict[str, Any]] = []
+        self._types: dict[str, Any] = {}  # column -> the Arrow type earlier batches had
 
     def feed(self, chunk: bytes) -> list[Any]:
         """The rows (or full record batches) ``chunk`` completes."""
@@ -264,15 +289,22 @@ class RowStream:
             return rows
         return self._batches(rows, final=True)
 
+    def _batch(self, rows: list[dict[str, Any]]) -> Any:
+        batch = decode.rows_to_batch(rows, self._decoder.columns, types=self._types)
+        for field in batch.schema:
+            if field.name not in self._types and str(field.type) != "null":
+                self._types[field.name] = field.type
+        return batch
+
     def _batches(self, rows: list[dict[str, Any]], *, final: bool) -> list[Any]:
         pending = self._pending
         pending.extend(rows)
         out = []
         while len(pending) >= STREAM_BATCH_ROWS:
-            out.append(decode.rows_to_batch(pending[:STREAM_BATCH_ROWS], self._decoder.columns))
+            out.append(self._batch(pending[:STREAM_BATCH_ROWS]))
             del pending[:STREAM_BATCH_ROWS]
         if final and pending:
-            out.append(decode.rows_to_batch(pending, self._decoder.columns))
+            out.append(self._batch(pending))
             pending.clear()
         return out
 
@@ -282,27 +314,55 @@ def sql_stream_request(sql: str, *, database: str, params: Mapping[str, Any] | N
     return rq.sql_query(sql, database=database, params=params, fmt="jsonl")
 
 
+def influxql_v1(
+    config: ConnectionConfig,
+    query: str,
+    *,
+    database: str | None,
+    params: Mapping[str, Any] | None,
+    format: Format,
+) -> tuple[Request, V1Results]:
+    """The 1.x / 2.x ``/query`` request of an InfluxQL query, and what reads its answer.
+
+    ``format="csv"`` asks for CSV (``Accept: application/csv``) and returns the text.
+    """
+    fmt = "csv" if format == "csv" else "json"
+    req = rq.influxql_query(config, query, database=database, params=params, fmt=fmt)
+    return req, V1Results(format)
+
+
 class V1Results:
     """A chunked 1.x ``/query`` answer, fed as it arrives, gathered into ``format``.
 
-    Each document is decoded when its chunk lands, while the server computes the next.
+    Each document is decoded when its chunk lands, while the server computes the next;
+    ``csv`` keeps the body as it comes and returns its text.
     """
 
-    __slots__ = ("_docs", "_format", "_rows", "_stream")
+    __slots__ = ("_docs", "_format", "_raw", "_rows", "_stream")
 
     def __init__(self, format: Format) -> None:
         self._format = format
         self._stream = decode_v1.DocumentStream()
         self._rows: list[dict[str, Any]] = []
         self._docs: list[Any] = []
+        self._raw: list[bytes] = []
 
     def feed(self, chunk: bytes) -> None:
         """Take one chunk of the body."""
+        if self._format == "csv":
+            self._raw.append(chunk)
+            return
         with decode.gc_paused():
             self._add(self._stream.feed(chunk))
 
-    def result(self) -> Any:
-        """The rows (or table) of the whole answer; a statement error raises."""
+    def result(self, content_type: str | None = None) -> Any:
+        """The rows (table, CSV text) of the whole answer; a statement error raises.
+
+        1.x leaves statement errors out of a CSV answer (an unknown database is an
+        empty text there), so ``csv`` cannot raise them.
+        """
+        if self._format == "csv":
+            return decode.csv_text(b"".join(self._raw), content_type)
         with decode.gc_paused():
             self._add(self._stream.close())
         if self._format == "rows":
@@ -383,9 +443,17 @@ def create_bucket(name: str, *, org: str | None, retention_seconds: int | None) 
 
 
 def list_buckets(*, org: str | None) -> Plan[list[str]]:
-    """Bucket names, sorted (first page of 100)."""
-    reply = yield rq.v2_list_buckets(org)
-    return sorted(b["name"] for b in (_json(reply.content) or {}).get("buckets", []))
+    """Bucket names, sorted: every page of 100 (a short page, or one with nothing new, ends)."""
+    names: list[str] = []
+    seen: set[str] = set()
+    while True:
+        reply = yield rq.v2_list_buckets(org, offset=len(seen))
+        page = (_json(reply.content) or {}).get("buckets") or []
+        new = [b for b in page if b.get("id") not in seen]
+        names.extend(b["name"] for b in new)
+        seen.update(b.get("id") for b in new)
+        if len(page) < rq.V2_PAGE or not new:
+            return sorted(names)
 
 
 def delete_bucket(name: str, *, org: str | None) -> Plan[None]:

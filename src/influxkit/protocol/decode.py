@@ -1,9 +1,12 @@
 """Pure decoding of query bodies into rows (dicts) or Arrow.
 
-* v3 ``json`` (one flat array) and ``jsonl`` (one object a line, decoded incrementally);
-  NULLs are absent keys there, so rows are completed with ``None``; ``time`` (written
-  ``2065-01-07T17:28:51.5``, no ``Z``) becomes an aware UTC ``datetime``.
-* v3 ``csv`` and ``parquet`` -> ``pyarrow.Table`` (pyarrow imported on first use).
+* v3 ``json`` (one flat array): NULLs are absent keys there, so rows are completed
+  with ``None``; ``jsonl`` (one object a line, decoded incrementally): rows stay as the
+  server wrote them, NULL columns left out (a stream cannot know the columns it has not
+  seen yet); ``time`` (written ``2065-01-07T17:28:51.5``, no ``Z``) becomes an aware UTC
+  ``datetime``.
+* v3 ``csv`` and ``parquet`` -> ``pyarrow.Table`` (pyarrow imported on first use); a
+  ``csv`` body as text (:func:`csv_text`), for ``format="csv"``.
 
 The answers of the Go servers (1.x ``/query``, Flux) are in :mod:`.decode_v1`.
 
@@ -13,15 +16,14 @@ otherwise triggers collections that find nothing (orjson is ~4x faster without t
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from influxkit.errors import QueryError
+from influxkit.gc_pause import gc_paused
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "JsonlDecoder",
     "csv_table",
+    "csv_text",
     "gc_paused",
     "json_rows",
     "ns_to_datetime",
@@ -43,19 +46,6 @@ _US = timedelta(microseconds=1)
 _SECOND = timedelta(seconds=1)
 _SIGNS = ("+", "-")
 _fromisoformat = datetime.fromisoformat
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Disable the cyclic GC for the block, if it was enabled (re-enabled after)."""
-    was_enabled = gc.isenabled()
-    if was_enabled:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def parse_time(text: str) -> datetime:
@@ -169,28 +159,31 @@ def json_rows(body: bytes) -> list[dict[str, Any]]:
 class JsonlDecoder:
     """Incremental ``format=jsonl`` decoding: feed bytes as they arrive, get whole rows.
 
-    Memory is bounded by one chunk plus one partial line.  ``time`` becomes a datetime
-    (or integer ns with ``time_as_ns=True``, for building Arrow without loss).
+    Rows are the server's objects: a NULL column's key is absent (InfluxDB 3 leaves
+    NULLs out), and no row is completed with columns seen only in other rows.  Memory is
+    bounded by one chunk plus one partial line.  ``time`` becomes a datetime (or integer
+    ns with ``time_as_ns=True``, for building Arrow without loss).  With
+    ``columns=True`` the names seen so far are kept, in the server's order as far as the
+    rows show it (:attr:`columns`), for building record batches.
     """
 
-    def __init__(self, *, time_as_ns: bool = False) -> None:
+    def __init__(self, *, time_as_ns: bool = False, columns: bool = False) -> None:
         self._tail = b""
-        self._cols = _Columns()
+        self._cols = _Columns() if columns else None
         self._time = time_to_ns if time_as_ns else parse_time
 
     @property
     def columns(self) -> list[str]:
-        """The column names seen so far, in order."""
-        return list(self._cols.keys)
+        """The column names seen so far, in order (empty unless made with ``columns=True``)."""
+        return list(self._cols.keys) if self._cols is not None else []
 
     def _rows(self, lines: Iterable[bytes]) -> list[dict[str, Any]]:
-        # The hot loop of a stream, kept flat: a row with every column known so far (in
-        # any order) is taken as is; only the others go through ``complete``.  Blank
-        # lines are rare, so they are told apart only when orjson refuses a line.
+        # The hot loop of a stream, kept flat.  Blank lines are rare, so they are told
+        # apart only when orjson refuses a line.
         out: list[dict[str, Any]] = []
         append, loads, conv = out.append, orjson.loads, self._time
         cols = self._cols
-        width, known = cols.width, cols.keys.keys()
+        known = cols.keys.keys() if cols is not None else None
         for line in lines:
             try:
                 row = loads(line)
@@ -200,9 +193,9 @@ class JsonlDecoder:
                 raise not_an_answer("JSON lines", line, exc) from None
             if row.__class__ is not dict:
                 raise not_an_answer("JSON lines of objects", line)
-            if len(row) != width or row.keys() != known:
-                row = cols.complete(row)
-                width, known = cols.width, cols.keys.keys()
+            if known is not None and not row.keys() <= known:
+                cols._learn(row)  # type: ignore[union-attr]
+                known = cols.keys.keys()  # type: ignore[union-attr]
             value = row.get("time")
             if value.__class__ is str:
                 row["time"] = conv(value)
@@ -235,21 +228,34 @@ class JsonlDecoder:
 
 
 def rows_to_batch(
-    rows: list[dict[str, Any]], columns: list[str], time_columns: Iterable[str] = ("time",)
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    time_columns: Iterable[str] = ("time",),
+    types: Mapping[str, pa.DataType] | None = None,
 ) -> pa.RecordBatch:
-    """Rows (``time`` as integer ns) as one Arrow record batch, ``time`` as ``timestamp[ns]``."""
+    """Rows (``time`` as integer ns) as one Arrow record batch, ``time`` as ``timestamp[ns]``.
+
+    A column absent from every row (all NULL here) takes its type from ``types`` (what
+    earlier batches of the stream had) instead of Arrow's ``null``.
+    """
     pa = _pyarrow()
     times = set(time_columns)
+    known = types or {}
     arrays = []
     for name in columns:
         values = [r.get(name) for r in rows]
-        arrays.append(pa.array(values, pa.timestamp("ns")) if name in times else _array(values))
+        if name in times:
+            arrays.append(pa.array(values, pa.timestamp("ns")))
+        else:
+            arrays.append(_array(values, known.get(name)))
     return pa.RecordBatch.from_arrays(arrays, names=columns)
 
 
-def _array(values: list[Any]) -> pa.Array:
+def _array(values: list[Any], known: pa.DataType | None = None) -> pa.Array:
     """An Arrow array of JSON values; integers past int64 (a u64 field) as uint64."""
     pa = _pyarrow()
+    if known is not None and all(v is None for v in values):
+        return pa.nulls(len(values), known)
     try:
         return pa.array(values)
     except (OverflowError, pa.ArrowInvalid) as exc:
@@ -287,4 +293,19 @@ def csv_table(body: bytes) -> pa.Table:
     try:
         return pcsv.read_csv(pa.BufferReader(body))
     except pa.ArrowException as exc:
+        raise not_an_answer("CSV", body, exc) from None
+
+
+def csv_text(body: bytes, content_type: str | None = None) -> str:
+    """A ``format=csv`` body as the text the server sent (``format="csv"``).
+
+    A body that is plainly not CSV (JSON or HTML: a server that ignored the ask, a
+    proxy's page) raises :class:`QueryError` instead of passing for a result.
+    """
+    kind = (content_type or "").lower()
+    if "csv" not in kind and (kind or body.lstrip()[:1] in (b"{", b"[", b"<")):
+        raise not_an_answer("CSV", body, f"Content-Type {kind}" if kind else None)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise not_an_answer("CSV", body, exc) from None

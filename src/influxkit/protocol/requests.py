@@ -39,6 +39,7 @@ __all__ = [
     "list_databases",
     "quote_ident",
     "split_body",
+    "split_target",
     "sql_query",
     "v2_create_bucket",
     "v2_delete_bucket",
@@ -219,6 +220,9 @@ def write(
     """The request(s) that write ``body``: one per piece of at most ``limit`` bytes.
 
     Pieces above ``config.gzip_threshold`` bytes are gzipped (``Content-Encoding: gzip``).
+    ``database`` may name a retention policy as ``db/rp`` (the connection makes it so for
+    ``retention_policy=``): 1.x gets ``db`` and ``rp`` apart, a 2.x bucket and an
+    InfluxDB 3 database are the name itself (see :func:`split_target`).
     """
     api = config.api_version
     prec = write_precision(api, precision)
@@ -234,7 +238,10 @@ def write(
         if config.org:
             params["org"] = config.org
     else:
-        path, params = "/write", {"db": database, "precision": prec}
+        db, rp = split_target(database)
+        path, params = "/write", {"db": db, "precision": prec}
+        if rp:
+            params["rp"] = rp
     out = []
     first = 1
     for piece in split_body(body, limit) or [b""]:
@@ -249,6 +256,20 @@ def write(
     return out
 
 
+def split_target(database: str) -> tuple[str, str | None]:
+    """``db/rp`` as ``(db, rp)``; a plain name as ``(name, None)``.
+
+    1.x refuses ``/`` in database and policy names, so the first ``/`` is the separator
+    (as in 1.x's own ``/api/v2/write?bucket=db/rp``).
+
+    Example:
+        >>> split_target("app/short"), split_target("app")
+        (('app', 'short'), ('app', None))
+    """
+    db, sep, rp = database.partition("/")
+    return (db, rp or None) if sep else (database, None)
+
+
 def _json(method: str, path: str, kind: Kind, doc: Any, **params: str) -> Request:
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     return Request(method, path, kind, params, headers, orjson.dumps(doc))
@@ -261,10 +282,12 @@ _PLAIN = {"Accept-Encoding": "identity"}
 _CHUNK_ROWS = "10000"
 
 
-def _form(path: str, kind: Kind, form: Mapping[str, str]) -> Request:
+def _form(
+    path: str, kind: Kind, form: Mapping[str, str], accept: str = "application/json"
+) -> Request:
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
-        "Accept": "application/json",
+        "Accept": accept,
         **_PLAIN,
     }
     return Request("POST", path, kind, {}, headers, urlencode(form).encode())
@@ -290,7 +313,12 @@ def influxql_query(
     params: Mapping[str, Any] | None,
     fmt: str = "json",
 ) -> Request:
-    """InfluxQL: v3 ``POST /api/v3/query_influxql`` (JSON); v1/v2 ``POST /query`` (a form)."""
+    """InfluxQL: v3 ``POST /api/v3/query_influxql`` (JSON); v1/v2 ``POST /query`` (a form).
+
+    On ``/query`` a ``db/rp`` database is sent as ``db`` and ``rp`` (the policy of the
+    measurements the query does not qualify), and ``fmt="csv"`` asks for CSV
+    (``Accept: application/csv``: 1.x writes its CSV then; times stay epoch ns).
+    """
     if config.api_version == "v3":
         doc: dict[str, Any] = {"db": database, "q": query, "format": fmt}
         if params:
@@ -298,11 +326,15 @@ def influxql_query(
         return _json("POST", "/api/v3/query_influxql", "query", doc)
     form = {"q": query, "epoch": "ns", "chunked": "true", "chunk_size": _CHUNK_ROWS}
     if database:
-        form["db"] = database
+        db, rp = split_target(database)
+        form["db"] = db
+        if rp:
+            form["rp"] = rp
     encoded = _params_json(params)
     if encoded is not None:
         form["params"] = encoded.decode()
-    return _form("/query", "query", form)
+    accept = "application/csv" if fmt == "csv" else "application/json"
+    return _form("/query", "query", form, accept)
 
 
 def flux_query(query: str, *, org: str | None) -> Request:
@@ -362,9 +394,14 @@ def v2_orgs(org: str | None) -> Request:
     return Request("GET", "/api/v2/orgs", "bucket", {"org": org} if org else {})
 
 
-def v2_list_buckets(org: str | None) -> Request:
-    """``GET /api/v2/buckets?limit=100`` (first page), filtered by org name when given."""
-    params = {"limit": "100", **({"org": org} if org else {})}
+V2_PAGE = 100  # 2.x's largest page (``influxdb.MaxPageSize``)
+
+
+def v2_list_buckets(org: str | None, offset: int = 0) -> Request:
+    """``GET /api/v2/buckets?limit=100&offset=`` (one page), by org name when given."""
+    params = {"limit": str(V2_PAGE), **({"offset": str(offset)} if offset else {})}
+    if org:
+        params["org"] = org
     return Request("GET", "/api/v2/buckets", "bucket", params)
 
 

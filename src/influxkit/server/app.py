@@ -2,8 +2,10 @@
 
 Requests are routed by exact ``(method, path)``, as the server's ``perform_routing``
 matches them, so a wrong method or an unknown path is ``404 Not found`` (and ``HEAD
-/ping`` too).  Authentication runs before routing, as on the server.  Engine calls
-are synchronous and run in Starlette's thread pool; the engine is thread-safe.
+/ping`` too); on the ``v2`` profile, 2.x's ``/api/v2/buckets/<id>`` and
+``/api/v2/orgs/<id>`` match by prefix (see :mod:`.buckets_v2`).  Authentication runs
+before routing, as on the server.  Engine calls are synchronous and run in Starlette's
+thread pool; the engine is thread-safe.
 
 :func:`problem_for` is the one place where influxkit exceptions become the server's
 answers; :func:`render` draws them in the shape of the endpoint family: v3 and v1
@@ -205,6 +207,14 @@ class InfluxApp:
                 else {}
             ),
         }
+        # Routes ending in one path parameter, by (method, prefix): /api/v2/buckets/<id>.
+        self.param_routes: dict[tuple[str, str], _Route] = {}
+        if engine.profile.name == "v2":  # 2.x's buckets and organizations (.buckets_v2)
+            from influxkit.server.buckets_v2 import bucket_routes
+
+            exact, prefixed = bucket_routes(engine)
+            self.routes.update({key: _Route(h, "v2") for key, h in exact.items()})
+            self.param_routes.update({key: _Route(h, "v2") for key, h in prefixed.items()})
         # One catch-all route: the table above does the routing, for every method.
         self.asgi = Starlette(
             routes=[Route("/{path:path}", _AnyMethod(self.dispatch))], lifespan=_lifespan
@@ -213,7 +223,7 @@ class InfluxApp:
     async def dispatch(self, request: Request) -> Response:
         """Route one request: CORS preflight, authentication, then the endpoint."""
         method, path = request.method, request.url.path
-        route = self.routes.get((method, path))
+        route = self.routes.get((method, path)) or self._param_route(method, path)
         if method == "OPTIONS":
             response = Response(status_code=204, headers=_CORS)
         elif self.state.token is None and path.startswith("/api/v3/configure/token"):
@@ -232,6 +242,11 @@ class InfluxApp:
                 response = render(problem_for(exc), route.family)
         response.headers["cluster-uuid"] = self.state.cluster_uuid
         return response
+
+    def _param_route(self, method: str, path: str) -> _Route | None:
+        """The route of ``<prefix><one segment>`` (``/api/v2/buckets/<id>``), if any."""
+        prefix, _, last = path.rpartition("/")
+        return self.param_routes.get((method, prefix + "/")) if last else None
 
     def _authenticate(self, request: Request, route: _Route | None) -> Problem | None:
         if self.state.token is None or (route is not None and route.open):

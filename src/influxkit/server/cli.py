@@ -74,6 +74,13 @@ def serve_command() -> Any:
         help="Also answer Arrow Flight queries on this port (same host and token). Off by default.",
     )
     @click.option(
+        "--org",
+        default=None,
+        metavar="NAME",
+        help="The organization of the v2 profile (default: named by the first request "
+        "that names one).",
+    )
+    @click.option(
         "--database",
         "databases",
         multiple=True,
@@ -87,6 +94,7 @@ def serve_command() -> Any:
         token: str | None,
         profile: str,
         flight_port: int | None,
+        org: str | None,
         databases: tuple[str, ...],
     ) -> None:
         from influxkit.errors import ConfigError
@@ -107,6 +115,7 @@ def serve_command() -> Any:
                 profile=profile,
                 databases=databases,
                 flight_port=flight_port,
+                org=org,
                 announce=lambda url: click.echo(f"influxkit serve: listening on {url}", err=True),
             )
         except ConfigError as exc:

@@ -73,9 +73,17 @@ def check_bind(host: str, token: str | None) -> None:
 
 
 def build_app(
-    *, token: str | None = None, profile: str = "v3_core", databases: Iterable[str] = ()
+    *,
+    token: str | None = None,
+    profile: str = "v3_core",
+    databases: Iterable[str] = (),
+    org: str | None = None,
 ) -> InfluxApp:
-    """A new engine of ``profile`` with ``databases`` created, behind the HTTP app."""
+    """A new engine of ``profile`` with ``databases`` created, behind the HTTP app.
+
+    ``org`` names the organization of the ``v2`` profile (``None``: the first request
+    that names one names it).
+    """
     require("starlette", "serve")
     from influxkit.clients.local import LocalClient
     from influxkit.clients.profiles import PROFILES
@@ -83,7 +91,7 @@ def build_app(
 
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    engine: LocalClient = LocalClient(PROFILES[profile], databases=databases)
+    engine: LocalClient = LocalClient(PROFILES[profile], databases=databases, org=org)
     engine.start()
     return InfluxApp(engine, token=token)
 
@@ -138,6 +146,7 @@ def serve(
     *,
     flight_port: int | None = None,
     announce: Callable[[str], None] | None = None,
+    org: str | None = None,
 ) -> None:
     """Serve the local engine on ``host:port`` until interrupted (Ctrl-C).
 
@@ -158,7 +167,7 @@ def serve(
     sock = listen(host, port)  # first: a taken port fails before anything starts
     if announce is not None:
         announce(_url(host, sock.getsockname()[1]))
-    app = build_app(token=token, profile=profile, databases=databases)
+    app = build_app(token=token, profile=profile, databases=databases, org=org)
     flight_server = None
     try:
         if flight_port is not None:
@@ -188,6 +197,8 @@ class ServerThread:
         databases: databases created before the first request.
         flight_port: also serve Arrow Flight on this port of ``host`` (``0``: a free
             one); ``None`` (the default) serves no Flight.
+        org: the organization of the ``v2`` profile (``None``: the first request that
+            names one names it).
 
     Attributes:
         url: ``http://host:port``, set once started.
@@ -205,10 +216,11 @@ class ServerThread:
         profile: str = "v3_core",
         databases: Iterable[str] = (),
         flight_port: int | None = None,
+        org: str | None = None,
     ) -> None:
         check_bind(host, token)
         self.host, self.token = host, token
-        self.app = build_app(token=token, profile=profile, databases=databases)
+        self.app = build_app(token=token, profile=profile, databases=databases, org=org)
         self.engine = self.app.engine
         self.port = port
         self.url = ""
@@ -330,6 +342,7 @@ def running_server(
     databases: Iterable[str] = (),
     *,
     flight_port: int | None = None,
+    org: str | None = None,
 ) -> Iterator[ServerThread]:
     """A started :class:`ServerThread`, stopped when the block ends.
 
@@ -342,7 +355,13 @@ def running_server(
         'OK'
     """
     server = ServerThread(
-        host, port, token=token, profile=profile, databases=databases, flight_port=flight_port
+        host,
+        port,
+        token=token,
+        profile=profile,
+        databases=databases,
+        flight_port=flight_port,
+        org=org,
     )
     with server:
         yield server

@@ -143,7 +143,7 @@ async def test_errors_are_the_sync_ones_tagged_with_operation_and_connection() -
         with pytest.raises(influxkit.InvalidRecord):
             await conn.write(influxkit.Point("m").field("v", float("nan")))
         with pytest.raises(influxkit.ConfigError, match="invalid format"):
-            await conn.query_sql("SELECT 1", format="csv")  # type: ignore[arg-type]
+            await conn.query_sql("SELECT 1", format="xml")  # type: ignore[arg-type]
         stats = conn.stats()
     assert stats["query_errors"] == 2 and stats["write_errors"] == 1
 

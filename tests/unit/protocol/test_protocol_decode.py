@@ -74,15 +74,16 @@ def test_gc_is_paused_only_during_decode():
 
 def test_jsonl_incremental():
     body = b'{"a":1,"time":"1970-01-01T00:00:00.001"}\n{"a":2}\n{"b":"x","a":3}\n'
-    dec = decode.JsonlDecoder()
+    dec = decode.JsonlDecoder(columns=True)
     got = []
     for i in range(len(body)):
         got.extend(dec.feed(body[i : i + 1]))
     got.extend(dec.close())
     assert [r["a"] for r in got] == [1, 2, 3]
     assert got[0]["time"] == datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=UTC)
-    assert got[1] == {"a": 2, "time": None}
+    assert got[1] == {"a": 2}  # a streamed row omits its NULL columns, as the server does
     assert dec.columns == ["b", "a", "time"]
+    assert decode.JsonlDecoder().columns == []  # kept only when asked for (Arrow batches)
     assert list(decode.JsonlDecoder().decode([b'{"x":1}\n{"x":2}'])) == [{"x": 1}, {"x": 2}]
 
 
@@ -334,14 +335,12 @@ def test_jsonl_blank_lines_skipped_and_bad_lines_raise():
         list(decode.JsonlDecoder().decode([b'{"a":1}\n{"a":\n']))
 
 
-def test_jsonl_same_width_other_columns_are_completed():
+def test_jsonl_rows_stay_as_the_server_wrote_them():
     body = b'{"a":1,"b":2}\n{"a":3,"c":4}\n{"b":5,"c":6}\n'
-    rows = list(decode.JsonlDecoder().decode([body]))
-    assert rows == [
-        {"a": 1, "b": 2},
-        {"a": 3, "b": None, "c": 4},
-        {"a": None, "b": 5, "c": 6},
-    ]
+    dec = decode.JsonlDecoder(columns=True)
+    rows = list(dec.decode([body]))
+    assert rows == [{"a": 1, "b": 2}, {"a": 3, "c": 4}, {"b": 5, "c": 6}]
+    assert sorted(dec.columns) == ["a", "b", "c"] and dec.columns[0] == "a"
 
 
 def _reference_v1_rows(series: dict) -> list[dict]:

@@ -12,6 +12,7 @@ import hashlib
 import secrets
 import sys
 import threading
+import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,12 +26,14 @@ from influxkit.errors import (
     UnsupportedOperation,
     WriteError,
 )
+from influxkit.gc_pause import PAUSE_FROM_BYTES, gc_paused
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from influxkit.clients.base import Format, StreamFormat
     from influxkit.clients.local.arrow_payload import TableWrite
+    from influxkit.clients.local.buckets import Tenancy
     from influxkit.clients.profiles import Profile
     from influxkit.server_info import ServerInfo
 
@@ -93,6 +96,8 @@ class LocalClient:
         profile: the kind of server to be (``v3_core`` ...): its limits, whether a
             write creates a missing database, whether unsigned integers exist.
         databases: databases that exist from the start.
+        org: on ``v2``, the organization's name (``None``: named by the first request
+            that names one; see :mod:`.buckets`).
 
     Every instance has its own storage.  Writes and administration take one lock;
     queries copy an immutable Arrow snapshot under it and run outside it, so they
@@ -109,7 +114,9 @@ class LocalClient:
         [{'host': 'a', 'usage': 0.5}]
     """
 
-    def __init__(self, profile: Profile, databases: Iterable[str] = ()) -> None:
+    def __init__(
+        self, profile: Profile, databases: Iterable[str] = (), *, org: str | None = None
+    ) -> None:
         self.profile = profile
         self._lock = threading.RLock()
         self._databases: dict[str, Database] = {}
@@ -117,6 +124,12 @@ class LocalClient:
         for name in databases:
             if name not in self._databases:
                 self.create_database(name)
+        # v2: the organization and what 2.x knows of each bucket (a bucket is a database).
+        self.tenancy: Tenancy | None = None
+        if profile.name == "v2":
+            from influxkit.clients.local.buckets import Tenancy
+
+            self.tenancy = Tenancy(self._databases, self._lock, org=org)
 
     def __repr__(self) -> str:
         return f"<LocalClient profile={self.profile.name} databases={self.list_databases()}>"
@@ -147,6 +160,11 @@ class LocalClient:
         On the ``v1`` profile it answers as InfluxDB 1.x's ``/write`` instead (its
         precisions, checks and error texts; see :mod:`.writes_v1`).
 
+        A body from :data:`~influxkit.gc_pause.PAUSE_FROM_BYTES` on is written with the
+        cyclic garbage collector paused: its passes over the write's parsed lines (all
+        alive until it ends) would hold the GIL for hundreds of milliseconds, stalling
+        every other thread (an event loop, ``influxkit serve``), and double the time.
+
         Raises:
             PartialWriteError: some lines were rejected (400, 422 for a limit); the
                 valid ones were written.  Also when every line was rejected.
@@ -155,6 +173,26 @@ class LocalClient:
             DatabaseNotFound: the database does not exist on a profile that does not
                 create it on write (1.x / 2.x).
         """
+        options = {
+            "database": database,
+            "precision": precision,
+            "accept_partial": accept_partial,
+            "no_sync": no_sync,
+        }
+        if len(body) < PAUSE_FROM_BYTES:
+            return self._write(body, **options)
+        with gc_paused():
+            try:
+                return self._write(body, **options)
+            except Exception as exc:
+                # The error's frames hold the parsed lines: let them go before the
+                # collector runs again (the traceback itself stays).
+                traceback.clear_frames(exc.__traceback__)
+                raise
+
+    def _write(
+        self, body: bytes, *, database: str, precision: str, accept_partial: bool, no_sync: bool
+    ) -> WriteOutcome:
         from influxkit.lineprotocol.parse import parse
         from influxkit.lineprotocol.precision import check_precision, now_ns, to_nanos
 
@@ -271,16 +309,17 @@ class LocalClient:
         params: Mapping[str, Any] | None,
         format: StreamFormat,
     ) -> Iterator[Any]:
-        """Plan now, then yield rows (``"rows"``) or record batches (``"arrow"``) as read."""
+        """Plan now, then yield rows (``"rows"``, NULL columns left out as in every stream)
+        or record batches (``"arrow"``) as read."""
         from influxkit.clients.local.sql import stream_query
-        from influxkit.results import batch_to_rows
+        from influxkit.results import stream_rows
 
         batches = stream_query(
             self._snapshot(database), sql, params, allow_dml=self.profile.sql_dml
         )
         if format == "arrow":
             return batches
-        return (row for batch in batches for row in batch_to_rows(batch))
+        return (row for batch in batches for row in stream_rows(batch))
 
     def execute_sql(self, sql: str, *, database: str, params: Mapping[str, Any] | None) -> int:
         """Refused on InfluxDB 3 (no DML / DDL); elsewhere the rows DataFusion reports."""
@@ -301,8 +340,15 @@ class LocalClient:
         """
         from influxkit.clients.local import influxql
 
-        answer = influxql.query_v3 if self._is_v3 else influxql.query_v1
-        return answer(self, query, database=database, params=params, format=format)
+        if self._is_v3:
+            return influxql.query_v3(self, query, database=database, params=params, format=format)
+        rp = None
+        if self.profile.name == "v1" and database and "/" in database:
+            # 1.x's db and rp= (a v2 bucket is named "db/rp" itself)
+            database, _, rp = database.partition("/")
+        return influxql.query_v1(
+            self, query, database=database, params=params, format=format, retention_policy=rp
+        )
 
     def query_flux(self, query: str, *, org: str | None) -> list[dict[str, Any]]:
         """Run Flux as InfluxDB 2.x does (``v2`` profile): the rows of every table.
@@ -327,14 +373,6 @@ class LocalClient:
                 operation="query_flux",
             )
         return flux.rows(flux.run(self, query))
-
-    @staticmethod
-    def _not_yet(operation: str) -> UnsupportedOperation:
-        return UnsupportedOperation(
-            f"{operation}() is not available in the local engine yet (it answers SQL "
-            "only); use query_sql(), or a real server for this",
-            operation=operation,
-        )
 
     # -- administration ----------------------------------------------------------
 
@@ -370,17 +408,36 @@ class LocalClient:
                 message = f"the requested resource was not found: {name}"
                 raise DatabaseNotFound(message, status=404, body=message)
 
+    def _tenancy(self, operation: str) -> Tenancy:
+        if self.tenancy is None:
+            raise UnsupportedOperation(
+                f"{operation}() is not supported by the {self.profile.name!r} profile "
+                f"({self.profile.product}) of the local engine; buckets exist on the 'v2' "
+                "profile",
+                operation=operation,
+            )
+        return self.tenancy
+
     def create_bucket(self, name: str, *, org: str | None, retention_seconds: int | None) -> None:
-        """Not in the local engine yet."""
-        raise self._not_yet("create_bucket")
+        """Create a bucket (a database) as InfluxDB 2.x does; see :mod:`.buckets`.
+
+        Raises:
+            ServerError: the name exists (422 ``conflict``), starts with ``_`` or holds a
+                ``"`` (400); a retention under an hour (500, as 2.x answers it).
+            DatabaseNotFound: ``org`` is not the engine's organization (404).
+            UnsupportedOperation: the profile is not ``v2``.
+        """
+        self._tenancy("create_bucket").create_named(
+            name, org=org, retention_seconds=retention_seconds
+        )
 
     def list_buckets(self, *, org: str | None) -> list[str]:
-        """Not in the local engine yet."""
-        raise self._not_yet("list_buckets")
+        """The bucket names, sorted, ``_monitoring`` and ``_tasks`` included (as 2.x lists)."""
+        return self._tenancy("list_buckets").names(org=org)
 
     def delete_bucket(self, name: str, *, org: str | None) -> None:
-        """Not in the local engine yet."""
-        raise self._not_yet("delete_bucket")
+        """Delete a bucket and its data: 404 for an unknown one, 400 for a system bucket."""
+        self._tenancy("delete_bucket").delete_named(name, org=org)
 
     def create_token(self, name: str | None, **options: Any) -> dict[str, Any]:
         """An admin token shaped as the server answers (``name=None``: the operator token).

@@ -33,6 +33,7 @@ __all__ = [
     "create_staged",
     "format_line",
     "raise_for_errors",
+    "release",
     "uint_refused",
 ]
 
@@ -44,6 +45,8 @@ LIMIT_PREFIXES = (
     "Adding a new database would exceed limit of",
 )
 ORIGINAL_LINE_BYTES = 20
+# Items freed per step by release(): ~0.3 ms of deallocation.
+_RELEASE_STEP = 4096
 
 
 # An accepted line: (table, tags, time in ns, fields), a plain tuple as there are many.
@@ -88,6 +91,7 @@ def check_lines(
 
     ``stop_before`` (a line number) makes the check stop at the first rejection, or at
     that line, whichever comes first: ``accept_partial=False`` needs only the first.
+    ``lines`` is :func:`release`-d once judged (its items become ``None``).
     """
     accepted: list[Accepted] = []
     errors: list[LineError] = []
@@ -123,6 +127,7 @@ def check_lines(
                 break
             continue
         accepted.append((line.measurement, line.tags, time, fields))
+    release(lines)
     return accepted, errors
 
 
@@ -235,11 +240,30 @@ def _new_columns(
 
 
 def commit(staging: Staging, accepted: list[Accepted]) -> None:
-    """Create the staged tables and columns, then write the accepted points in order."""
+    """Create the staged tables and columns, then write the accepted points in order.
+
+    ``accepted`` is :func:`release`-d once written (it keeps its length).
+    """
     create_staged(staging)
     tables = staging.db.tables
     for table, tags, time, fields in accepted:
         tables[table].upsert(tags, time, fields)
+    release(accepted)
+
+
+def release(items: list[Any]) -> None:
+    """Let go of ``items``' objects a slice at a time (each becomes ``None``; the length stays).
+
+    A large write's parsed lines and accepted points would otherwise all be freed at
+    once when the write returns: one chain of deallocations that never lets go of the
+    GIL (~60 ms per 300,000 lines on the test machine), which stalls an event loop
+    running in another thread for all of it. Between two slices the interpreter can
+    switch threads.
+    """
+    step = _RELEASE_STEP
+    nones = [None] * min(step, len(items))
+    for start in range(0, len(items), step):
+        items[start : start + step] = nones[: len(items) - start]
 
 
 def create_staged(staging: Staging) -> None:

@@ -6,6 +6,11 @@ and read from 1.x's ``services/httpd/handler.go`` (``serveWrite``) and
 
 * a missing database is ``404 {"error":"database not found: \\"<db>\\""}``, before the
   body is looked at; an empty body (or only blank and comment lines) is a success;
+* a retention policy (``database`` given as ``db/rp``, what ``rp=`` is on the wire) other
+  than ``autogen`` (the one policy the engine has) is
+  ``500 {"error":"retention policy not found: <rp>"}``, after the parse (lines that all
+  fail still answer their ``400``) and before any point is judged; 1.x spells policies
+  case for case, so ``AUTOGEN`` is not found either;
 * lines that do not parse are named in ``unable to parse '<line>': <reason>`` (one per
   line, joined by newlines, the line with its leading blanks cut). When no line is
   left the write is that ``400``; otherwise the good lines are written and the answer
@@ -44,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 from influxkit.clients.base import WriteOutcome
 from influxkit.clients.local.storage import FIELD_TYPE_NAMES, TAG, TIMESTAMP, Database
 from influxkit.clients.local.writes import Accepted, Staging, commit
-from influxkit.errors import DatabaseNotFound, PartialWriteError, WriteError
+from influxkit.errors import DatabaseNotFound, PartialWriteError, ServerError, WriteError
 from influxkit.lineprotocol.model import FieldType, Line
 
 if TYPE_CHECKING:
@@ -57,6 +62,7 @@ __all__ = [
     "apply_v1",
     "database_not_found",
     "parse_v1",
+    "retention_policy_not_found",
     "write_v1",
 ]
 
@@ -114,6 +120,12 @@ def database_not_found(name: str) -> DatabaseNotFound:
     """1.x's 404 for a write to a database that does not exist."""
     message = f'database not found: "{name}"'
     return DatabaseNotFound(message, status=404, body={"error": message})
+
+
+def retention_policy_not_found(name: str) -> ServerError:
+    """1.x's 500 for a write to a policy the database does not have (not worth a retry)."""
+    message = f"retention policy not found: {name}"
+    return ServerError(message, status=500, body={"error": message}, retryable=False)
 
 
 def _refused(text: str, body: bytes, *, partial: bool) -> WriteError:
@@ -324,10 +336,18 @@ def apply_v1(engine: LocalClient, database: str, parsed: ParsedV1, body: bytes) 
 
 
 def write_v1(engine: LocalClient, body: bytes, *, database: str, precision: str) -> WriteOutcome:
-    """``LocalClient.write`` on the ``v1`` profile: 1.x's ``/write`` (see the module text)."""
+    """``LocalClient.write`` on the ``v1`` profile: 1.x's ``/write`` (see the module text).
+
+    ``database`` is ``db`` or ``db/rp`` (1.x refuses ``/`` in its names, so the first is
+    the separator).
+    """
     from influxkit.lineprotocol.precision import now_ns
 
+    database, _, rp = database.partition("/")
     with engine._lock:
         if database not in engine._databases:
             raise database_not_found(database)
-    return apply_v1(engine, database, parse_v1(body, precision, now_ns()), body)
+    parsed = parse_v1(body, precision, now_ns())
+    if rp not in ("", "autogen") and (parsed.points or parsed.parse_error is None):
+        raise retention_policy_not_found(rp)
+    return apply_v1(engine, database, parsed, body)

@@ -37,24 +37,44 @@ def query_v1(
     database: str | None,
     params: Mapping[str, Any] | None,
     format: Format,
+    retention_policy: str | None = None,
 ) -> Any:
-    """The rows (or table) a 1.x server's ``/query`` answer decodes to."""
+    """The rows (table, CSV text) a 1.x server's ``/query`` answer decodes to.
+
+    ``retention_policy`` is ``rp=``; ``format="csv"`` is the text 1.x answers for
+    ``Accept: application/csv`` (see :mod:`.csv_v1`).
+    """
     from influxkit.clients.local.influxql.shape_v1 import documents
     from influxkit.protocol import decode_v1
     from influxkit.results import convert
 
     try:
-        results = run(catalog, query, database=database, params=params, dialect="v1")
+        results = run(
+            catalog,
+            query,
+            database=database,
+            params=params,
+            dialect="v1",
+            retention_policy=retention_policy,
+        )
     except ParseError as exc:
-        body = {"error": exc.message}
+        body: Any = {"error": exc.message}
+        if format == "csv":  # 1.x answers in the format asked for
+            from influxkit.clients.local.influxql.csv_v1 import error_body
+
+            body = error_body(exc.message).strip()
         raise QueryError(
-            f"query refused (HTTP 400): {exc.message}",
+            f"query refused (HTTP 400): {body if format == 'csv' else exc.message}",
             status=400,
             body=body,
             method="POST",
             path="/query",
         ) from None
     docs = documents(results, epoch="ns")
+    if format == "csv":
+        from influxkit.clients.local.influxql.csv_v1 import render
+
+        return render(docs)
     if format == "rows":
         return decode_v1.v1_rows(docs)
     return convert(decode_v1.v1_table(docs), format)

@@ -67,11 +67,21 @@ def _creation_order(catalog: Catalog) -> list[str]:
 class _Context:
     """One query's view of the engine: database lookups, snapshots taken once."""
 
-    def __init__(self, catalog: Catalog, database: str | None, dialect: str, now: int) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        database: str | None,
+        dialect: str,
+        now: int,
+        retention_policy: str | None = None,
+    ) -> None:
         self.catalog = catalog
         self.database = database or None
         self.dialect = dialect
         self.now = now
+        # 1.x's rp=: the policy of the sources a SELECT (SHOW FIELD KEYS, SHOW SERIES)
+        # does not qualify; 1.6.7's other SHOW statements do not read it.
+        self.retention_policy = retention_policy or None
         self._snapshots: dict[str, Mapping[str, pa.Table]] = {}
 
     def exists(self, name: str) -> bool:
@@ -100,6 +110,12 @@ class _Context:
                 raise StatementError(f"database not found: {name}") from None
         return self._snapshots[name]
 
+    def sourced(
+        self, database: str | None, retention_policy: str | None = None
+    ) -> Mapping[str, pa.Table]:
+        """:meth:`tables` for a source: one without a policy has the query's ``rp=``."""
+        return self.tables(database, retention_policy or self.retention_policy)
+
 
 def _execute(stmt: ast.Statement, ctx: _Context) -> tuple[list[Series], str]:
     """The series of one statement and its kind (see :class:`Result`)."""
@@ -107,7 +123,7 @@ def _execute(stmt: ast.Statement, ctx: _Context) -> tuple[list[Series], str]:
     if isinstance(stmt, ast.SelectStatement):
         if v3 and (stmt.slimit or stmt.soffset):
             raise not_implemented("SLIMIT or SOFFSET")
-        return run_select(stmt, ctx.tables, ctx.now), "select"
+        return run_select(stmt, ctx.sourced, ctx.now), "select"
     if isinstance(stmt, ast.ShowDatabases):
         return show.databases(_creation_order(ctx.catalog)), "show_databases"
     if isinstance(stmt, ast.ShowRetentionPolicies):
@@ -123,11 +139,11 @@ def _execute(stmt: ast.Statement, ctx: _Context) -> tuple[list[Series], str]:
     if isinstance(stmt, ast.ShowTagValues):
         return show.tag_values(stmt, ctx.tables(stmt.database), ctx.now), "show"
     if isinstance(stmt, ast.ShowFieldKeys):
-        return show.field_keys(stmt, ctx.tables(stmt.database)), "show"
+        return show.field_keys(stmt, ctx.sourced(stmt.database)), "show"
     if isinstance(stmt, ast.ShowSeries):
         if v3:
             raise not_implemented("SHOW SERIES")
-        return show.series_keys(stmt, ctx.tables(stmt.database), ctx.now), "show"
+        return show.series_keys(stmt, ctx.sourced(stmt.database), ctx.now), "show"
     if isinstance(stmt, ast.CreateDatabase):
         if v3:
             raise not_implemented("CREATE DATABASE")
@@ -156,14 +172,15 @@ def run(
     params: Mapping[str, Any] | None,
     dialect: str = "v1",
     now: int | None = None,
+    retention_policy: str | None = None,
 ) -> list[Result]:
-    """Every statement's result, in order.
+    """Every statement's result, in order (``retention_policy``: 1.x's ``rp=``).
 
     Raises:
         ParseError: the query does not parse (nothing runs, as on the server).
     """
     statements = parse_query(query, params)
-    ctx = _Context(catalog, database, dialect, now_ns() if now is None else now)
+    ctx = _Context(catalog, database, dialect, now_ns() if now is None else now, retention_policy)
     results = []
     for index, stmt in enumerate(statements):
         zone = stmt.timezone if isinstance(stmt, ast.SelectStatement) else None

@@ -87,6 +87,7 @@ def answer(engine: Catalog, fields: Mapping[str, str], *, v3: bool) -> tuple[int
             database=fields.get("db") or None,
             params=params,
             dialect="v3" if v3 else "v1",
+            retention_policy=None if v3 else fields.get("rp") or None,
         )
     except ParseError as exc:
         if not v3:
