@@ -184,34 +184,25 @@ def prepare_write(
         pinned = pinned.merged(extra) if pinned else extra
     table_options = (measurement, measurement_column, timestamp_column, field_columns)
     table = None
+    layout = {  # how a table's columns become points, the same for both paths below
+        "measurement": measurement,
+        "measurement_column": measurement_column,
+        "tag_columns": tag_columns,
+        "timestamp_column": timestamp_column,
+        "field_columns": field_columns,
+        "precision": prec if prec != "auto" else "ns",
+        "schema": pinned,
+    }
     if ingest_arrow and is_table(records):  # the engine takes the columns: no line protocol
         from influxkit.clients.local.arrow_payload import prepare_table
 
-        table = prepare_table(
-            records,
-            measurement=measurement,
-            measurement_column=measurement_column,
-            tag_columns=tag_columns,
-            timestamp_column=timestamp_column,
-            field_columns=field_columns,
-            precision=prec if prec != "auto" else "ns",
-            schema=pinned,
-        )
+        table = prepare_table(records, **layout)
         body = b""
         records = range(table.rows)  # row k is line k + 1, as in the encoded body
     elif is_table(records):
         from influxkit.lineprotocol.encode_columnar import encode_table
 
-        encoded = encode_table(
-            records,
-            measurement=measurement,
-            measurement_column=measurement_column,
-            tag_columns=tag_columns,
-            timestamp_column=timestamp_column,
-            field_columns=field_columns,
-            precision=prec if prec != "auto" else "ns",
-            schema=pinned,
-        )
+        encoded = encode_table(records, **layout)
         encoded.raise_if_refused()
         body = encoded.data
         records = range(encoded.lines)  # line k is row k: rejections map to rows

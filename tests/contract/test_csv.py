@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from ways_in import ways_in
 
 import influxkit
 import influxkit.aio
-from influxkit.aio.blocking import BlockingConnection
 from influxkit.server import ServerThread, running_server
 
 T0 = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
@@ -86,26 +86,11 @@ def flight_serve() -> Iterator[ServerThread]:
         yield server
 
 
-def _connections(server: ServerThread) -> Iterator[tuple[str, object, str]]:
-    """(name, connection, transport) for each way in, sync and asyncio."""
-    opts = {"database": "db", "flight_port": server.flight_port}
-    yield "local", influxkit.connect(client="local", database="db"), "http"
-    yield (
-        "local-aio",
-        BlockingConnection(influxkit.aio.connect(client="local", database="db")),
-        "http",
-    )
-    yield "serve", influxkit.connect(server.url, **opts), "http"
-    yield "serve-aio", BlockingConnection(influxkit.aio.connect(server.url, **opts)), "http"
-    yield "flight", influxkit.connect(server.url, **opts), "flight"
-    yield "flight-aio", BlockingConnection(influxkit.aio.connect(server.url, **opts)), "flight"
-
-
 def test_local_serve_and_flight_give_identical_csv(flight_serve):
     with influxkit.connect(flight_serve.url, database="db") as writer:
         writer.write(LINES)
     texts: dict[str, dict[str, str]] = {}
-    for name, conn, transport in _connections(flight_serve):
+    for name, conn, transport in ways_in(flight_serve):
         try:
             if name.startswith("local"):
                 conn.write(LINES)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from ways_in import ways_in
 
 import influxkit
 import influxkit.aio
-from influxkit.aio.blocking import BlockingConnection
 from influxkit.server import ServerThread, running_server
 
 T0 = 1_767_225_600_000_000_000  # 2026-01-01T00:00:00Z
@@ -90,23 +90,9 @@ def flight_serve() -> Iterator[ServerThread]:
         yield server
 
 
-def _ways_in(server: ServerThread) -> Iterator[tuple[str, object, str]]:
-    opts = {"database": "db", "flight_port": server.flight_port}
-    yield "local", influxkit.connect(client="local", database="db"), "http"
-    yield (
-        "local-aio",
-        BlockingConnection(influxkit.aio.connect(client="local", database="db")),
-        "http",
-    )
-    yield "http", influxkit.connect(server.url, **opts), "http"
-    yield "http-aio", BlockingConnection(influxkit.aio.connect(server.url, **opts)), "http"
-    yield "flight", influxkit.connect(server.url, **opts), "flight"
-    yield "flight-aio", BlockingConnection(influxkit.aio.connect(server.url, **opts)), "flight"
-
-
 def test_every_backend_and_transport_streams_the_same_rows(flight_serve):
     seen = {}
-    for name, conn, transport in _ways_in(flight_serve):
+    for name, conn, transport in ways_in(flight_serve):
         try:
             if name.startswith("local"):
                 conn.write(LINES)
