@@ -33,10 +33,6 @@ from influxkit.errors import (
     UnsupportedOperation,
     WriteError,
 )
-
-# Before the facade: the package's ``server_info`` is the facade function, not the
-# module of the same name (``from influxkit.server_info import ...`` still finds it).
-from influxkit.server_info import ServerInfo  # isort: skip
 from influxkit.facade import (
     add_connection,
     add_connections_from_toml,
@@ -134,9 +130,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # The batch writer loads with the first batched connection, not with the package.
+    # The batch writer loads with the first batched connection, not with the package;
+    # server detection with the first HTTP connection (or server_info() call).
     if name == "Batch":
         from influxkit.batching.batch import Batch
 
         return Batch
+    if name == "ServerInfo":
+        from influxkit.detection import ServerInfo
+
+        return ServerInfo
     raise AttributeError(f"module 'influxkit' has no attribute {name!r}")

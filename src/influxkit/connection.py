@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from influxkit.clients.flight import FlightQueryClient
     from influxkit.clients.profiles import Profile
     from influxkit.clients.server_check import ServerCheck
-    from influxkit.server_info import ServerInfo
+    from influxkit.detection import ServerInfo
 
 __all__ = ["Connection"]
 

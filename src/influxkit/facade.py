@@ -25,8 +25,8 @@ from influxkit.errors import ConfigError
 if TYPE_CHECKING:
     from influxkit.clients.base import Format, StreamFormat, WriteOutcome
     from influxkit.connection import Transport
+    from influxkit.detection import ServerInfo
     from influxkit.groups import Group, GroupOutcome
-    from influxkit.server_info import ServerInfo
 
 __all__ = [
     "add_connection",

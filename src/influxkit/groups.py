@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from influxkit.clients.base import WriteOutcome
     from influxkit.connection import Connection
-    from influxkit.server_info import ServerInfo
+    from influxkit.detection import ServerInfo
 
 __all__ = ["Group", "GroupOutcome", "GroupWriteError", "add_group", "get", "remove_group"]
 

@@ -61,9 +61,9 @@ if TYPE_CHECKING:
     from influxkit.clients.profiles import Profile
     from influxkit.clients.server_check import ServerCheck
     from influxkit.config import ConnectionConfig
+    from influxkit.detection import ServerInfo
     from influxkit.lineprotocol.schema import Schema
     from influxkit.prepared import PreparedWrite
-    from influxkit.server_info import ServerInfo
 
 __all__ = ["ENCODE_IN_THREAD", "TEXT_IN_THREAD", "AsyncConnection"]
 

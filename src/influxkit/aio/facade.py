@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from influxkit.aio.stream import QueryStream
     from influxkit.clients.base import Format, StreamFormat, WriteOutcome
     from influxkit.connection import Transport
+    from influxkit.detection import ServerInfo
     from influxkit.groups import GroupOutcome
-    from influxkit.server_info import ServerInfo
 
 __all__ = [
     "add_connection",

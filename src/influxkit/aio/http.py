@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from influxkit.clients import http as sync_http
 from influxkit.clients import http_ops as ops
 from influxkit.clients.server_check import ServerCheck
+from influxkit.detection import Answer, detect
 from influxkit.errors import InfluxError, TransportError
 from influxkit.protocol import requests as rq
 from influxkit.protocol import responses
-from influxkit.server_info import Answer, detect
 
 if TYPE_CHECKING:
     import httpx
@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from influxkit.clients.base import Format, StreamFormat, WriteOutcome
     from influxkit.clients.profiles import Profile
     from influxkit.config import ConnectionConfig
+    from influxkit.detection import ServerInfo
     from influxkit.protocol.requests import Request
-    from influxkit.server_info import ServerInfo
 
 __all__ = ["DECODE_IN_THREAD_BYTES", "ENCODE_IN_THREAD_BYTES", "AsyncHttpClient"]
 
@@ -186,7 +186,7 @@ class AsyncHttpClient:
     # -- the server ------------------------------------------------------------------
 
     async def _detect(self) -> ServerInfo:
-        """The detection plan of :mod:`influxkit.server_info`, driven with ``await``."""
+        """The detection plan of :mod:`influxkit.detection`, driven with ``await``."""
         await self._open()
         plan = detect(self.config.base_url)
         try:

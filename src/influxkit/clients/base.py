@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from influxkit.clients.profiles import Profile
-    from influxkit.server_info import ServerInfo
+    from influxkit.detection import ServerInfo
 
 __all__ = [
     "ArrowIngest",

@@ -10,7 +10,7 @@ mapping, :func:`transport_errors`, and the same pool settings, :func:`pool_optio
 httpx is imported here, when the first HTTP connection starts, never by ``import influxkit``.
 
 Every operation starts with :meth:`HttpClient._ready`: once per connection it asks the
-server what it is (:mod:`influxkit.server_info`) and lets its
+server what it is (:mod:`influxkit.detection`) and lets its
 :class:`~influxkit.clients.server_check.ServerCheck` judge the answer; after that it is
 one attribute read. ``api_version="auto"`` resolves :attr:`HttpClient.config` there.
 
@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from influxkit.clients import http_ops as ops
 from influxkit.clients.http_ops import STREAM_BATCH_ROWS
 from influxkit.clients.server_check import ServerCheck
+from influxkit.detection import Answer, detect, run_plan
 from influxkit.errors import InfluxError, MissingDependency, TransportError
 from influxkit.protocol import decode, responses
 from influxkit.protocol import requests as rq
-from influxkit.server_info import Answer, detect, run_plan
 
 if TYPE_CHECKING:
     import httpx
@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from influxkit.clients.base import Format, StreamFormat, WriteOutcome
     from influxkit.clients.profiles import Profile
     from influxkit.config import ConnectionConfig
+    from influxkit.detection import ServerInfo
     from influxkit.protocol.requests import Request
-    from influxkit.server_info import ServerInfo
 
 __all__ = ["STREAM_BATCH_ROWS", "HttpClient", "pool_options", "transport_errors"]
 

@@ -2,7 +2,7 @@
 
 A :class:`ServerCheck` belongs to one connection and is shared by its sync HTTP client
 and every asyncio client of it (one per event loop). The clients do the IO (the
-:func:`influxkit.server_info.detect` plan) at the first operation; this object judges the
+:func:`influxkit.detection.detect` plan) at the first operation; this object judges the
 answer, without IO:
 
 * ``api_version="auto"``: the requests take the API (and, unless given, the profile
@@ -33,7 +33,7 @@ from influxkit.errors import AuthError, InfluxError, ServerError, ServerMismatch
 if TYPE_CHECKING:
     from influxkit.clients.profiles import Profile
     from influxkit.config import ConnectionConfig
-    from influxkit.server_info import ServerInfo
+    from influxkit.detection import ServerInfo
 
 __all__ = ["ServerCheck", "judge", "resolve"]
 

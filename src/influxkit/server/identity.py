@@ -1,7 +1,7 @@
 """How ``influxkit serve`` says which server it is: ``/ping`` and ``/health`` per profile.
 
 Each profile answers as its server does (reference section 4.5), so a client's
-detection (:mod:`influxkit.server_info`, or any other client's) sees that server:
+detection (:mod:`influxkit.detection`, or any other client's) sees that server:
 
 * ``v3_core`` / ``v3_enterprise``: ``/ping`` 200 JSON ``product_name``, ``version``,
   ``revision``, ``process_id`` with ``X-Influxdb-Build: Core`` / ``Enterprise``;
@@ -11,7 +11,7 @@ detection (:mod:`influxkit.server_info`, or any other client's) sees that server
 * ``v1``: ``/ping`` 204 with the same headers (200 ``{"version"}`` with
   ``?verbose=true``); ``/health`` as InfluxDB 1.8 answers it (no ``commit``); open.
 
-The versions claimed are :data:`influxkit.server_info.LOCAL_VERSIONS`: a 1.8 for ``v1``
+The versions claimed are :data:`influxkit.detection.LOCAL_VERSIONS`: a 1.8 for ``v1``
 (the last 1.x line, which has ``/health`` and the 2.x-compatible endpoints ``serve``
 offers on every profile).
 """
@@ -23,7 +23,7 @@ import uuid
 import orjson
 
 from influxkit.clients.profiles import Profile
-from influxkit.server_info import LOCAL_VERSIONS
+from influxkit.detection import LOCAL_VERSIONS
 
 __all__ = ["Identity", "health_answer", "is_open", "ping_answer"]
 

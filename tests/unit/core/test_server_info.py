@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 import influxkit
 from influxkit.clients.server_check import ServerCheck, judge, resolve
 from influxkit.config import ConnectionConfig
+from influxkit.detection import Answer, ServerInfo, classify, detect, for_profile, needs_health
 from influxkit.errors import AuthError, InfluxError, ServerError, ServerMismatch
-from influxkit.server_info import Answer, ServerInfo, classify, detect, for_profile, needs_health
 
 # GET /ping of Debian's influxd 1.6.7, as measured (also with ?verbose=true: the same).
 PING_1_6_7 = Answer(

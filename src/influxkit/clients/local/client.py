@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from influxkit.clients.local.arrow_payload import TableWrite
     from influxkit.clients.local.buckets import Tenancy
     from influxkit.clients.profiles import Profile
-    from influxkit.server_info import ServerInfo
+    from influxkit.detection import ServerInfo
 
 __all__ = ["LocalClient", "validate_db_name"]
 
@@ -479,7 +479,7 @@ class LocalClient:
 
     def server_info(self) -> ServerInfo:
         """The server of this engine's profile (product, version and build ``serve`` reports)."""
-        from influxkit.server_info import for_profile
+        from influxkit.detection import for_profile
 
         return for_profile(self.profile.name)
 
