@@ -297,6 +297,18 @@ class AsyncConnection:
                 connection=self.name,
             ) from None
 
+    async def _reach(
+        self, database: str | None, retention_policy: str | None, operation: str
+    ) -> str | None:
+        """:meth:`Connection._target`, after learning the server when a policy is in play.
+
+        A policy's name on InfluxDB 3 follows the server (``db/rp``, lower-cased), so
+        the server must be known first; without a policy there is nothing to wait for.
+        """
+        if retention_policy or self.config.retention_policy:
+            await self._ensure_server(operation)
+        return self._target(database, retention_policy, operation)
+
     # -- writes ----------------------------------------------------------------------
 
     async def write(
@@ -495,9 +507,7 @@ class AsyncConnection:
         """Run one SQL statement (``$name`` params). See :meth:`Connection.query_sql`."""
         self._check("query_sql")
         self._format(format)
-        if self.config.retention_policy:  # its v3 name follows the server: know it first
-            await self._ensure_server("query_sql")
-        db = self._target(self._database(database, "query_sql"), None, "query_sql")
+        db = await self._reach(self._database(database, "query_sql"), None, "query_sql")
         client = self._state("query_sql").client
         return await self._query(
             "query_sql",
@@ -574,9 +584,7 @@ class AsyncConnection:
     ) -> int:
         """Run a statement for its effect; rows affected (InfluxDB 3 refuses DML and DDL)."""
         self._check("execute_sql")
-        if self.config.retention_policy:  # its v3 name follows the server: know it first
-            await self._ensure_server("execute_sql")
-        db = self._target(self._database(database, "execute_sql"), None, "execute_sql")
+        db = await self._reach(self._database(database, "execute_sql"), None, "execute_sql")
         client = self._state("execute_sql").client
         return await self._query(
             "execute_sql", lambda: client.execute_sql(sql, database=db, params=params), db
@@ -598,9 +606,7 @@ class AsyncConnection:
         """
         self._check("query_influxql")
         self._format(format)
-        if retention_policy or self.config.retention_policy:  # its v3 name follows the server
-            await self._ensure_server("query_influxql")
-        db = self._target(database or self.config.database, retention_policy, "query_influxql")
+        db = await self._reach(database or self.config.database, retention_policy, "query_influxql")
         client = self._state("query_influxql").client
 
         def over_flight(flight: FlightQueryClient) -> Any:
